@@ -1,0 +1,140 @@
+"""Settings from the environment (NEWSLETTER_*, SENDGRID_*) and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from newsletter.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE_ENV = "NEWSLETTER_CONFIG_FILE"
+
+
+def _env(name: str, *more: str) -> AliasChoices:
+    return AliasChoices(name, *more)
+
+
+class Settings(BaseSettings):
+    """Every setting the product reads; each field names its environment variable."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        "sqlite:///var/newsletter.db", validation_alias=_env("NEWSLETTER_DATABASE_URL")
+    )
+    transport: Literal["outbox", "smtp", "sendgrid"] = Field(
+        "outbox", validation_alias=_env("NEWSLETTER_TRANSPORT")
+    )
+    outbox_dir: Path = Field(Path("var/outbox"), validation_alias=_env("NEWSLETTER_OUTBOX_DIR"))
+    smtp_url: str | None = Field(None, validation_alias=_env("NEWSLETTER_SMTP_URL"))
+    sendgrid_api_key: SecretStr | None = Field(None, validation_alias=_env("SENDGRID_API_KEY"))
+    sendgrid_host: str = Field(
+        "https://api.sendgrid.com", validation_alias=_env("NEWSLETTER_SENDGRID_HOST")
+    )
+    sendgrid_webhook_public_key: str | None = Field(
+        None, validation_alias=_env("SENDGRID_WEBHOOK_PUBLIC_KEY")
+    )
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("NEWSLETTER_SECRET_KEY"))
+    secret_key_file: Path = Field(
+        Path("var/secret.key"), validation_alias=_env("NEWSLETTER_SECRET_KEY_FILE")
+    )
+    issues_dir: Path = Field(
+        PROJECT_ROOT / "issues", validation_alias=_env("NEWSLETTER_ISSUES_DIR")
+    )
+    publications_dir: Path = Field(
+        PROJECT_ROOT / "publications", validation_alias=_env("NEWSLETTER_PUBLICATIONS_DIR")
+    )
+    templates_dir: Path = Field(
+        PROJECT_ROOT / "templates" / "emails", validation_alias=_env("NEWSLETTER_TEMPLATES_DIR")
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.split("+")[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"smtp", "smtps"}:
+            raise ValueError(
+                "must look like smtp://user:pass@host:port (add ?starttls=1 for STARTTLS)"
+            )
+        return value
+
+    @field_validator("sendgrid_host")
+    @classmethod
+    def _http_host(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("must be an http(s):// base URL")
+        return value.rstrip("/")
+
+    def require_secret_key(self) -> str:
+        """The key that signs tokens and sessions: the setting, else the key file."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        if self.secret_key_file.is_file():
+            key = self.secret_key_file.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+        raise ConfigError(
+            "NEWSLETTER_SECRET_KEY is not set (nor is there a key in "
+            f"{self.secret_key_file}); set it to a long random string"
+        )
+
+    def check_transport(self) -> None:
+        """Fail at start-up, naming the setting, if the chosen transport lacks what it needs."""
+        if self.transport == "smtp" and not self.smtp_url:
+            raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
+        if self.transport == "sendgrid" and self.sendgrid_api_key is None:
+            raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
+
+
+_ENV_NAMES = {
+    name: str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+    for name, field in Settings.model_fields.items()
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field."""
+    return _ENV_NAMES.get(field, field)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value is a one-line ConfigError naming its variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        raise ConfigError(f"{env_name(field)}: {err['msg']}") from None

@@ -1,0 +1,1 @@
+"""Editor content: issue and publication files → typed, validated values (pure, no database)."""
