@@ -148,9 +148,7 @@ class ImageBlock(Model):
     @model_validator(mode="after")
     def _alt_required(self) -> ImageBlock:
         if not self.alt.strip() and not self.decorative:
-            raise ValueError(
-                "alt text is required (use decorative: true for a purely decorative image)"
-            )
+            raise ValueError("alt text is required (use decorative: true for a purely decorative image)")
         return self
 
 

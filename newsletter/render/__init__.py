@@ -1,0 +1,86 @@
+"""Issue + Publication → RenderedIssue (HTML and text, rendered once) and the per-recipient merge.
+
+Pipeline: Jinja2 (autoescape, StrictUndefined; editor text only ever a variable) → MJML →
+mjml-python → premailer → HTML, with merge tags shielded from the compiler and the inliner;
+the text part is written from the same blocks by text.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import TemplateError
+
+from newsletter.config import load_settings
+from newsletter.content.markdown import shared_parses, shield_merge_tags
+from newsletter.content.schema import Issue, Publication
+from newsletter.errors import RenderError
+from newsletter.render.environment import environment
+from newsletter.render.inline import inline_css
+from newsletter.render.merge import MergeTemplate, Token
+from newsletter.render.mjml import mjml_to_html
+from newsletter.render.text import render_text
+
+__all__ = ["MergeTemplate", "RenderedIssue", "Token", "merge", "render_issue"]
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """One issue rendered once: subject, preheader, HTML and text with merge tokens still in place."""
+
+    slug: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    sha256: str
+    html_template: MergeTemplate
+    text_template: MergeTemplate
+
+
+@lru_cache(maxsize=1)
+def _default_templates_dir() -> Path:
+    return load_settings().templates_dir
+
+
+def render_issue(
+    issue: Issue, publication: Publication, *, slug: str, templates_dir: Path | None = None
+) -> RenderedIssue:
+    """Render an issue's HTML and text parts (templates from settings unless `templates_dir`)."""
+    env = environment(templates_dir or _default_templates_dir())
+    context = {
+        "issue": issue,
+        "publication": publication,
+        "brand": publication.brand,
+        "colors": publication.brand.colors,
+        "preheader": issue.preheader or "",
+    }
+    try:
+        with shared_parses():
+            source = env.get_template("layout.mjml.j2").render(context)
+            text = render_text(issue, publication, env)
+        css = env.get_template("styles/inline.css.j2").render(context)
+    except TemplateError as exc:
+        raise RenderError(f"email template {getattr(exc, 'name', None) or ''}: {exc}") from exc
+    shield = shield_merge_tags(source)
+    html = shield.restore(inline_css(mjml_to_html(shield.text), css))
+    digest = hashlib.sha256("\0".join((issue.subject, html, text)).encode("utf-8")).hexdigest()
+    return RenderedIssue(
+        slug=slug,
+        subject=issue.subject,
+        preheader=issue.preheader or "",
+        html=html,
+        text=text,
+        sha256=digest,
+        html_template=MergeTemplate.compile(html, escape_html=True),
+        text_template=MergeTemplate.compile(text, escape_html=False),
+    )
+
+
+def merge(rendered: RenderedIssue, values: Mapping[str, str]) -> tuple[str, str]:
+    """One recipient's (html, text): values HTML-escaped in the HTML, raw in the text."""
+    return rendered.html_template.render(values), rendered.text_template.render(values)

@@ -33,6 +33,13 @@ class MergeTemplate:
     tokens: tuple[Token, ...]
     escape_html: bool
     _system: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _pairs: tuple[tuple[Token, str], ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Derived once so render() (run per recipient) does as little as possible.
+        system = frozenset(t.name for t in self.tokens if t.name in SYSTEM_TAGS)
+        object.__setattr__(self, "_system", system)
+        object.__setattr__(self, "_pairs", tuple(zip(self.tokens, self.parts[1:], strict=True)))
 
     @classmethod
     def compile(cls, document: str, *, escape_html: bool) -> MergeTemplate:
@@ -50,19 +57,23 @@ class MergeTemplate:
             tokens.append(Token(name, fallback, match.group(0)))
             last = match.end()
         parts.append(document[last:])
-        system = frozenset(t.name for t in tokens if t.name in SYSTEM_TAGS)
-        return cls(tuple(parts), tuple(tokens), escape_html, system)
+        return cls(tuple(parts), tuple(tokens), escape_html)
 
     def render(self, values: Mapping[str, str]) -> str:
         """The document with every token replaced by the recipient's value (HTML-escaped in HTML)."""
-        missing = self._system.difference(values)
-        if missing:
+        if not self._system.issubset(values):
+            missing = self._system.difference(values)
             raise RenderError(f"merge values missing system links: {', '.join(sorted(missing))}")
         out = [self.parts[0]]
-        escape = html.escape if self.escape_html else _identity
-        for token, literal in zip(self.tokens, self.parts[1:], strict=True):
-            out.append(escape(values.get(token.name) or token.fallback))
-            out.append(literal)
+        append, get = out.append, values.get
+        if self.escape_html:
+            for token, literal in self._pairs:
+                append(html.escape(get(token.name) or token.fallback))
+                append(literal)
+        else:
+            for token, literal in self._pairs:
+                append(get(token.name) or token.fallback)
+                append(literal)
         return "".join(out)
 
     def with_markers(self, marker: Callable[[Token], str]) -> str:
@@ -77,7 +88,3 @@ class MergeTemplate:
     def distinct_tokens(self) -> tuple[Token, ...]:
         """Each distinct token once, in order of first appearance."""
         return tuple(dict.fromkeys(self.tokens))
-
-
-def _identity(value: str) -> str:
-    return value

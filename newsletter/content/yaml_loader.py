@@ -1,0 +1,266 @@
+"""Safe YAML reading: plain values plus a line/column source map, refusing tags, aliases and duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+from yaml.error import Mark
+from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent, ScalarEvent, StreamEndEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from newsletter.errors import ContentError, ContentProblem
+
+Loc = tuple[str | int, ...]
+"""A path into the loaded data, e.g. ("blocks", 2, "url")."""
+Position = tuple[int, int]
+"""A 1-based (line, column)."""
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each value and each mapping key of a file starts, addressed by data path."""
+
+    path: str
+    values: Mapping[Loc, Position]
+    keys: Mapping[Loc, Position] = field(default_factory=dict)
+
+    def locate(self, loc: Loc) -> Position:
+        """Position of the value at `loc`, or of its nearest known ancestor."""
+        for end in range(len(loc), -1, -1):
+            found = self.values.get(loc[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def locate_key(self, loc: Loc) -> Position:
+        """Position of the mapping key that names `loc`, falling back to its value's position."""
+        return self.keys.get(loc) or self.locate(loc)
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed file: its data (None if unusable), source map, problems and the paths of refused nodes."""
+
+    data: dict[str, Any] | None
+    source: SourceMap
+    problems: list[ContentProblem]
+    refused: frozenset[Loc] = frozenset()
+
+
+def format_loc(loc: Loc) -> str:
+    """A data path as an editor reads it: `blocks[2].url`, `signoff.name`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _pos(node: Node) -> Position:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_YAML_TAG_PREFIX) :] if tag.startswith(_YAML_TAG_PREFIX) else tag
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose composer notes tags, anchors and aliases instead of honouring them."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.refusals: dict[Node, list[str]] = {}
+
+    def next_event(self, *, consume: bool = False) -> Event:
+        """The next parser event (typed wrapper over the untyped stubs)."""
+        event: Event = self.get_event() if consume else self.peek_event()  # type: ignore[no-untyped-call]
+        return event
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.next_event()
+        if isinstance(event, AliasEvent):
+            self.next_event(consume=True)
+            mark = cast(Mark, event.start_mark)
+            placeholder = ScalarNode("tag:yaml.org,2002:null", "", mark, mark)
+            self.refusals[placeholder] = [
+                f"YAML aliases (*{event.anchor}) are not allowed; write the value out"
+            ]
+            return placeholder
+        messages = []
+        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.tag is not None:
+            messages.append(f"YAML tags ({_short_tag(event.tag)}) are not allowed; write a plain value")
+        if isinstance(event, NodeEvent) and event.anchor is not None:
+            messages.append(f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
+            event.anchor = None  # never registered, so nothing can refer to it
+        node = super().compose_node(parent, index)
+        if messages and node is not None:
+            self.refusals[node] = messages
+        return node
+
+
+class _Walker:
+    """Turns a composed node tree into plain values, recording positions and problems."""
+
+    def __init__(self, path: str, loader: _Loader) -> None:
+        self.path = path
+        self.loader = loader
+        self.values: dict[Loc, Position] = {}
+        self.keys: dict[Loc, Position] = {}
+        self.problems: list[ContentProblem] = []
+        self.refused: set[Loc] = set()
+
+    def problem(self, pos: Position, loc: Loc, message: str) -> None:
+        self.problems.append(ContentProblem(self.path, pos[0], pos[1], format_loc(loc), message))
+
+    def walk(self, node: Node, loc: Loc) -> Any:
+        self.values[loc] = _pos(node)
+        if isinstance(node, MappingNode):
+            value: Any = self._mapping(node, loc)
+        elif isinstance(node, SequenceNode):
+            value = [self.walk(item, (*loc, i)) for i, item in enumerate(node.value)]
+        else:
+            value = None if node in self.loader.refusals else self._scalar(node)
+        for message in self.loader.refusals.get(node, []):
+            self.problem(_pos(node), loc, message)
+            self.refused.add(loc)
+        return None if node in self.loader.refusals else value
+
+    def _mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, loc)
+            if key is None:
+                continue
+            key_loc = (*loc, key)
+            if key in first_line:
+                message = f"duplicate key {key!r} (first defined on line {first_line[key]})"
+                self.problem(_pos(key_node), key_loc, message)
+                continue
+            first_line[key] = _pos(key_node)[0]
+            self.keys[key_loc] = _pos(key_node)
+            result[key] = self.walk(value_node, key_loc)
+        return result
+
+    def _key(self, node: Node, loc: Loc) -> str | None:
+        for message in self.loader.refusals.get(node, []):
+            self.problem(_pos(node), loc, message)
+        if node in self.loader.refusals:
+            return None
+        if isinstance(node, ScalarNode) and node.tag == _STR_TAG:
+            return str(node.value)
+        if node.tag == _MERGE_TAG:
+            self.problem(_pos(node), loc, "YAML merge keys (<<) are not allowed; write the keys out")
+            return None
+        message = "keys must be text, got a list or mapping"
+        if isinstance(node, ScalarNode):
+            message = f"keys must be text, got {node.value!r} (put the key in quotes)"
+        self.problem(_pos(node), loc, message)
+        return None
+
+    def _scalar(self, node: Node) -> Any:
+        try:
+            return self.loader.construct_object(node)
+        except (ValueError, yaml.YAMLError):  # e.g. 2026-13-45 looks like a date but is not one
+            return str(node.value)
+
+
+def _line_col(text: str, index: int) -> Position:
+    line = text.count("\n", 0, index) + 1
+    return (line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def _decode(path: str, raw: bytes) -> str | ContentProblem:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return ContentProblem(path, line, col, "", "file is not valid UTF-8 text (save it as UTF-8)")
+
+
+def _compose(loader: _Loader, path: str) -> tuple[Node | None, list[ContentProblem]]:
+    loader.next_event(consume=True)  # stream start
+    node = None if loader.check_event(StreamEndEvent) else loader.compose_document()
+    if loader.check_event(StreamEndEvent):
+        return node, []
+    line, col = _pos_of_mark(loader.next_event().start_mark)
+    message = "only one YAML document is allowed per file (remove the second '---')"
+    return node, [ContentProblem(path, line, col, "", message)]
+
+
+def _pos_of_mark(mark: Any) -> Position:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _syntax_problem(path: str, text: str, exc: yaml.YAMLError) -> ContentProblem:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        line, col = _pos_of_mark(exc.problem_mark)
+        detail = exc.problem or "could not be parsed"
+        if exc.context:
+            detail += f" ({exc.context} on line {_pos_of_mark(exc.context_mark)[0]})"
+        return ContentProblem(path, line, col, "", f"invalid YAML: {detail}")
+    if isinstance(exc, yaml.reader.ReaderError):
+        line, col = _line_col(text, exc.position)
+        message = f"invalid YAML: character U+{exc.character:04X} is not allowed"
+        return ContentProblem(path, line, col, "", message)
+    return ContentProblem(path, 1, 1, "", f"invalid YAML: {exc}")  # pragma: no cover
+
+
+def _parse(path: str, text: str) -> YamlDocument:
+    empty = SourceMap(path, {(): (1, 1)})
+    try:
+        loader = _Loader(text)
+        try:
+            root, problems = _compose(loader, path)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        return YamlDocument(None, empty, [_syntax_problem(path, text, exc)])
+    if not isinstance(root, MappingNode):
+        got = "nothing (the file is empty)" if root is None else _kind_of_node(root)
+        line, col = _pos(root) if root is not None else (1, 1)
+        problem = ContentProblem(path, line, col, "", f"must be a mapping of key: value lines, got {got}")
+        return YamlDocument(None, empty, [*problems, problem])
+    walker = _Walker(path, loader)
+    data = walker.walk(root, ())
+    source = SourceMap(path, walker.values, walker.keys)
+    return YamlDocument(data, source, problems + walker.problems, frozenset(walker.refused))
+
+
+def _kind_of_node(node: Node) -> str:
+    return "a list" if isinstance(node, SequenceNode) else f"the single value {node.value!r}"
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    """Read and parse one YAML file; never raises, every problem is in the result."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        problem = ContentProblem(shown, 1, 1, "", f"cannot read the file ({reason})")
+        return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [problem])
+    text = _decode(shown, raw)
+    if isinstance(text, ContentProblem):
+        return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [text])
+    try:
+        return _parse(shown, text)
+    except RecursionError:
+        problem = ContentProblem(shown, 1, 1, "", "invalid YAML: lists or mappings are nested too deeply")
+        return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [problem])
+
+
+def load_yaml(path: Path) -> tuple[dict[str, Any], SourceMap]:
+    """Load a YAML mapping and its source map; raises ContentError listing every problem."""
+    doc = read_yaml(path)
+    if doc.problems or doc.data is None:
+        raise ContentError(doc.problems)
+    return doc.data, doc.source
