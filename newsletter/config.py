@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -30,28 +31,20 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    database_url: str = Field(
-        "sqlite:///var/newsletter.db", validation_alias=_env("NEWSLETTER_DATABASE_URL")
-    )
+    database_url: str = Field("sqlite:///var/newsletter.db", validation_alias=_env("NEWSLETTER_DATABASE_URL"))
     transport: Literal["outbox", "smtp", "sendgrid"] = Field(
         "outbox", validation_alias=_env("NEWSLETTER_TRANSPORT")
     )
     outbox_dir: Path = Field(Path("var/outbox"), validation_alias=_env("NEWSLETTER_OUTBOX_DIR"))
     smtp_url: str | None = Field(None, validation_alias=_env("NEWSLETTER_SMTP_URL"))
     sendgrid_api_key: SecretStr | None = Field(None, validation_alias=_env("SENDGRID_API_KEY"))
-    sendgrid_host: str = Field(
-        "https://api.sendgrid.com", validation_alias=_env("NEWSLETTER_SENDGRID_HOST")
-    )
+    sendgrid_host: str = Field("https://api.sendgrid.com", validation_alias=_env("NEWSLETTER_SENDGRID_HOST"))
     sendgrid_webhook_public_key: str | None = Field(
         None, validation_alias=_env("SENDGRID_WEBHOOK_PUBLIC_KEY")
     )
     secret_key: SecretStr | None = Field(None, validation_alias=_env("NEWSLETTER_SECRET_KEY"))
-    secret_key_file: Path = Field(
-        Path("var/secret.key"), validation_alias=_env("NEWSLETTER_SECRET_KEY_FILE")
-    )
-    issues_dir: Path = Field(
-        PROJECT_ROOT / "issues", validation_alias=_env("NEWSLETTER_ISSUES_DIR")
-    )
+    secret_key_file: Path = Field(Path("var/secret.key"), validation_alias=_env("NEWSLETTER_SECRET_KEY_FILE"))
+    issues_dir: Path = Field(PROJECT_ROOT / "issues", validation_alias=_env("NEWSLETTER_ISSUES_DIR"))
     publications_dir: Path = Field(
         PROJECT_ROOT / "publications", validation_alias=_env("NEWSLETTER_PUBLICATIONS_DIR")
     )
@@ -86,9 +79,7 @@ class Settings(BaseSettings):
     @classmethod
     def _smtp_scheme(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in {"smtp", "smtps"}:
-            raise ValueError(
-                "must look like smtp://user:pass@host:port (add ?starttls=1 for STARTTLS)"
-            )
+            raise ValueError("must look like smtp://user:pass@host:port (add ?starttls=1 for STARTTLS)")
         return value
 
     @field_validator("sendgrid_host")
@@ -111,12 +102,15 @@ class Settings(BaseSettings):
             f"{self.secret_key_file}); set it to a long random string"
         )
 
-    def check_transport(self) -> None:
-        """Fail at start-up, naming the setting, if the chosen transport lacks what it needs."""
-        if self.transport == "smtp" and not self.smtp_url:
-            raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
-        if self.transport == "sendgrid" and self.sendgrid_api_key is None:
-            raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
+    def ensure_secret_key_file(self) -> Path | None:
+        """For the demo: when no key is configured, create a random one in the key file; returns its path."""
+        if (self.secret_key and self.secret_key.get_secret_value()) or self.secret_key_file.is_file():
+            return None
+        self.secret_key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.secret_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        return self.secret_key_file
 
 
 _ENV_NAMES = {

@@ -35,3 +35,16 @@ def main() -> None:
 from newsletter.cli import content as _content  # noqa: E402
 
 _content.register(main)
+
+from newsletter.cli import audience as _audience  # noqa: E402
+
+_audience.register(main)
+
+from newsletter.cli import sends as _sends  # noqa: E402
+
+_sends.register(main)
+
+from newsletter.cli import demo as _demo  # noqa: E402
+
+_demo.register(main)
+

@@ -25,7 +25,7 @@ from newsletter.render.merge import MergeTemplate, Token
 from newsletter.render.mjml import mjml_to_html
 from newsletter.render.text import render_text
 
-__all__ = ["MergeTemplate", "RenderedIssue", "Token", "merge", "render_issue"]
+__all__ = ["MergeTemplate", "RenderedIssue", "Token", "issue_digest", "merge", "render_issue"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,11 @@ class RenderedIssue:
     sha256: str
     html_template: MergeTemplate
     text_template: MergeTemplate
+
+
+def issue_digest(subject: str, html: str, text: str) -> str:
+    """The sha256 (hex) that identifies a rendered issue: over subject, HTML and text."""
+    return hashlib.sha256("\0".join((subject, html, text)).encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +73,7 @@ def render_issue(
         raise RenderError(f"email template {getattr(exc, 'name', None) or ''}: {exc}") from exc
     shield = shield_merge_tags(source)
     html = shield.restore(inline_css(mjml_to_html(shield.text), css))
-    digest = hashlib.sha256("\0".join((issue.subject, html, text)).encode("utf-8")).hexdigest()
+    digest = issue_digest(issue.subject, html, text)
     return RenderedIssue(
         slug=slug,
         subject=issue.subject,

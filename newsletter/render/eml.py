@@ -16,6 +16,10 @@ from newsletter.errors import RenderError
 from newsletter.render import RenderedIssue, merge
 from newsletter.render.merge import MergeTemplate
 
+HEADER_POLICY = SMTP.clone(max_line_length=998)
+"""Fold headers only past RFC 5322's 998-character limit, so a long List-Unsubscribe URL is never
+turned into an encoded word (mail clients would not recognise the one-click link then)."""
+
 
 def build_message(
     rendered: RenderedIssue,
@@ -30,7 +34,7 @@ def build_message(
     html, text = merge(rendered, values)
     sender = publication.sender
     local, _, domain = sender.email.rpartition("@")
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=HEADER_POLICY)
     message["Subject"] = MergeTemplate.compile(rendered.subject, escape_html=False).render(values)
     message["From"] = Address(sender.name, local, domain)
     if publication.reply_to:

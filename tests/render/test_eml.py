@@ -13,6 +13,7 @@ from newsletter.content.schema import Publication
 from newsletter.errors import RenderError
 from newsletter.render import RenderedIssue
 from newsletter.render.eml import build_message
+from newsletter.render.sample import sample_values
 
 from .conftest import VALUES, Render
 
@@ -85,3 +86,14 @@ def test_unsubscribe_must_be_https(rendered_e_alert: RenderedIssue, publication:
             to="a@example.com",
             values=VALUES | {"unsubscribe_url": "http://x.org/u"},
         )
+
+
+def test_a_long_unsubscribe_link_stays_a_plain_header(
+    rendered_e_alert: RenderedIssue, publication: Publication
+) -> None:
+    """Mail clients only offer one-click unsubscribe when the header is a plain <https://...> value."""
+    long_link = "https://e-alert.example.org/unsubscribe/" + "a" * 180
+    values = sample_values(publication, "x") | {"unsubscribe_url": long_link}
+    raw = build_message(rendered_e_alert, publication, to="r@example.org", values=values).as_bytes()
+    header = next(line for line in raw.splitlines() if line.startswith(b"List-Unsubscribe:"))
+    assert header == b"List-Unsubscribe: <" + values["unsubscribe_url"].encode() + b">"

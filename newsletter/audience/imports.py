@@ -1,0 +1,125 @@
+"""Importing subscribers from CSV into a list: streamed, validated, merged, idempotent, in chunked upserts."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from newsletter.audience.csv_cells import escape_cell
+from newsletter.audience.csv_source import CsvSource
+from newsletter.audience.lists import get_list
+from newsletter.audience.staging import Record, Staging
+from newsletter.audience.upsert import ChunkWriter, Outcome
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as (phase, done, total): 'reading' counts bytes of the file, 'saving' counts addresses."""
+
+READ_BATCH = 5_000
+CHUNK = 5_000
+T = TypeVar("T")
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row: rows = added + updated + unchanged + merged + rejected + suppressed."""
+
+    file: Path
+    list_name: str
+    rejects_path: Path
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+
+    def count(self, record: Record, outcome: Outcome) -> None:
+        """Count one merged record: its first row has the outcome, later rows were merged."""
+        if outcome == "suppressed":
+            self.suppressed += len(record.lines)
+            return
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        self.merged += len(record.lines) - 1
+
+
+def default_rejects_path(path: Path) -> Path:
+    """Where rejects go when no --rejects is given: beside the file, e.g. members.rejects.csv."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def import_csv(
+    session: Session,
+    path: Path,
+    list_name: str,
+    *,
+    rejects_path: Path | None = None,
+    progress: ProgressCallback | None = None,
+    chunk_size: int = CHUNK,
+) -> ImportReport:
+    """Import a CSV (header row; an email column; `name`; other columns become attributes).
+
+    The `status` and `subscribed_at` columns that `export` writes are ignored, and its
+    `attribute:` prefix is removed, so an exported file imports back to the same people.
+
+    Rows repeating an address are merged: the name and each attribute come from the last row
+    that has a value. Existing subscribers keep values the file leaves empty. Suppressed
+    addresses and members who unsubscribed from the list are reported, never re-added; members
+    still awaiting confirmation stay unconfirmed. New memberships are active, with consent
+    evidence (method "import", source the file name).
+    Importing the same file again changes nothing. Commits after each chunk.
+    """
+    mailing_list = get_list(session, list_name)
+    notify = progress or (lambda _phase, _done, _total: None)
+    with CsvSource(Path(path)) as source, Staging(source.attribute_keys) as staging:
+        report = ImportReport(
+            file=source.path,
+            list_name=mailing_list.name,
+            rejects_path=rejects_path or default_rejects_path(source.path),
+        )
+        for rows in _batches(source.rows(), READ_BATCH):
+            staging.add(rows)
+            report.rows += len(rows)
+            notify("reading", source.bytes_read, source.size)
+        report.rejected = staging.count("rejects")
+        _save(ChunkWriter(session, mailing_list, source.path.name), staging, report, notify, chunk_size)
+        _write_rejects(report.rejects_path, staging.rejects())
+    return report
+
+
+def _save(
+    writer: ChunkWriter,
+    staging: Staging,
+    report: ImportReport,
+    notify: ProgressCallback,
+    chunk_size: int,
+) -> None:
+    total, done = staging.distinct_addresses(), 0
+    notify("saving", 0, total)
+    for chunk in _batches(staging.records(), chunk_size):
+        for record, decision in zip(chunk, writer.write(chunk), strict=True):
+            report.count(record, decision.kind)
+            if decision.reason:
+                staging.reject((line, record.email, decision.reason) for line in record.lines)
+        done += len(chunk)
+        notify("saving", done, total)
+
+
+def _write_rejects(path: Path, rejects: Iterable[tuple[int, str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["row", "email", "reason"])
+        for line, email, reason in rejects:
+            writer.writerow([line, escape_cell(email), escape_cell(reason)])
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -1,0 +1,101 @@
+"""Signing up from a public form: subscribe (single or double opt-in) and confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from newsletter.audience import membership
+from newsletter.audience.addresses import normalise_and_hash
+from newsletter.audience.consent import Consent
+from newsletter.audience.lists import get_list_by_public_id
+from newsletter.audience.suppressions import applying, blocking, describe
+from newsletter.audience.tokens import TokenSigner
+from newsletter.db.tables import MailingList
+from newsletter.errors import InvalidToken, NotFound, Suppressed
+
+SubscribeOutcome = Literal["subscribed", "confirmation_sent", "already_subscribed"]
+ConfirmOutcome = Literal["confirmed", "already_confirmed"]
+
+
+class ConfirmationSender(Protocol):
+    """Sends the double opt-in email; `services` wires a real transport, tests a recorder."""
+
+    def send_confirmation(self, *, to: str, name: str | None, list_name: str, confirm_url: str) -> None:
+        """Send one confirmation email containing `confirm_url`."""
+
+
+def subscribe(
+    session: Session,
+    signer: TokenSigner,
+    sender: ConfirmationSender,
+    *,
+    email: str,
+    list_public_id: str,
+    consent: Consent,
+    confirm_url: Callable[[str], str],
+    name: str | None = None,
+) -> SubscribeOutcome:
+    """Subscribe from a public form, recording consent; double opt-in lists email a confirm link.
+
+    Someone who unsubscribed before must confirm by email even on a single opt-in list, so that
+    nobody can re-subscribe another person. Commits before anything is sent.
+    """
+    mailing_list = get_list_by_public_id(session, list_public_id)
+    if mailing_list.visibility != "public":
+        raise NotFound("that list does not exist (any more)")
+    address, digest = normalise_and_hash(email)
+    _refuse_blocked(session, address, digest, mailing_list)
+    subscriber = membership.get_or_create_subscriber(session, address, name)
+    current = membership.membership(session, subscriber, mailing_list)
+    opted_out = bool(applying(session, subscriber.email_hash, mailing_list.id))
+    if current is not None and current.status == "active" and not opted_out:
+        session.commit()
+        return "already_subscribed"
+    if mailing_list.double_opt_in or opted_out:
+        membership.request(session, subscriber, mailing_list, consent)
+        session.commit()
+        url = confirm_url(signer.confirm_token(subscriber.public_id, mailing_list.public_id))
+        sender.send_confirmation(
+            to=subscriber.email, name=subscriber.name, list_name=mailing_list.name, confirm_url=url
+        )
+        return "confirmation_sent"
+    membership.activate(session, subscriber, mailing_list, consent)
+    session.commit()
+    return "subscribed"
+
+
+def confirm(
+    session: Session,
+    signer: TokenSigner,
+    token: str,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> ConfirmOutcome:
+    """Confirm a double opt-in subscription from its emailed link; a second click is harmless."""
+    subscriber_id, list_id = signer.read_confirm(token)
+    subscriber = membership.subscriber_by_public_id(session, subscriber_id)
+    if subscriber is None:
+        raise NotFound("this subscription no longer exists; please subscribe again")
+    mailing_list = get_list_by_public_id(session, list_id)
+    _refuse_blocked(session, subscriber.email, subscriber.email_hash, mailing_list)
+    current = membership.membership(session, subscriber, mailing_list)
+    if current is None or current.status == "unsubscribed":
+        raise InvalidToken(
+            "you unsubscribed after this confirmation link was sent; subscribe again to rejoin"
+        )
+    if current.status == "active" and not applying(session, subscriber.email_hash, mailing_list.id):
+        return "already_confirmed"
+    consent = Consent(method="confirm-link", source="email", ip=ip, user_agent=user_agent)
+    membership.activate(session, subscriber, mailing_list, consent, action="confirm")
+    session.commit()
+    return "confirmed"
+
+
+def _refuse_blocked(session: Session, email: str, digest: str, mailing_list: MailingList) -> None:
+    block = blocking(session, digest, mailing_list.id)
+    if block is not None:
+        raise Suppressed(f"{email} cannot be subscribed: {describe(block.reason, block.list_id is None)}")

@@ -1,0 +1,100 @@
+"""An import's scratch space: a throw-away SQLite file that sorts rows by address, so memory stays flat."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from newsletter.audience.addresses import email_hash
+from newsletter.audience.csv_source import Row
+
+
+@dataclass(slots=True)
+class Record:
+    """One address after merging every row of the file that names it (later values win)."""
+
+    email: str
+    hash: str
+    name: str | None
+    attributes: dict[str, str]
+    lines: list[int] = field(default_factory=list)
+
+
+class Staging:
+    """Rows and rejects of one import, kept on disk in a temporary SQLite file (not the database)."""
+
+    def __init__(self, attribute_keys: Sequence[str]) -> None:
+        self.keys = tuple(attribute_keys)
+        columns = "".join(f", a{n} TEXT" for n in range(len(self.keys)))
+        self._insert_row = f"INSERT INTO rows VALUES (?, ?, ?{', ?' * len(self.keys)})"  # noqa: S608
+        self._schema = f"""
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE TABLE rows (line INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT{columns});
+            CREATE TABLE rejects (line INTEGER NOT NULL, email TEXT NOT NULL, reason TEXT NOT NULL);
+            """
+
+    def __enter__(self) -> Staging:
+        self._dir = tempfile.TemporaryDirectory(prefix="newsletter-import-")
+        self._db = sqlite3.connect(Path(self._dir.name) / "staging.db")
+        self._db.executescript(self._schema)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._db.close()
+        self._dir.cleanup()
+
+    def add(self, rows: Iterable[Row]) -> None:
+        """Keep valid rows for merging and bad ones as rejects."""
+        good, bad = [], []
+        for row in rows:
+            if row.error is None:
+                good.append((row.line, row.email, row.name, *row.values))
+            else:
+                bad.append((row.line, row.raw_email, row.error))
+        self._db.executemany(self._insert_row, good)
+        self._db.executemany("INSERT INTO rejects VALUES (?, ?, ?)", bad)
+
+    def reject(self, rejects: Iterable[tuple[int, str, str]]) -> None:
+        """Add rejects found later (line, email, reason), e.g. suppressed addresses."""
+        self._db.executemany("INSERT INTO rejects VALUES (?, ?, ?)", rejects)
+
+    def count(self, table: str) -> int:
+        """How many rows ('rows') or rejects ('rejects') are kept."""
+        assert table in ("rows", "rejects")
+        return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+    def distinct_addresses(self) -> int:
+        """How many different addresses the valid rows hold."""
+        return int(self._db.execute("SELECT count(DISTINCT email) FROM rows").fetchone()[0])
+
+    def records(self) -> Iterator[Record]:
+        """Merged records in address order: the name and each attribute from the last row that has one."""
+        self._db.execute("CREATE INDEX rows_email ON rows (email, line)")
+        cursor = self._db.execute("SELECT * FROM rows ORDER BY email, line")
+        keys = self.keys
+        record: Record | None = None
+        for line, email, name, *values in cursor:
+            attributes = {k: v for k, v in zip(keys, values, strict=True) if v} if any(values) else {}
+            if record is not None and record.email == email:
+                record.lines.append(line)
+                record.name = name or record.name
+                record.attributes.update(attributes)
+                continue
+            if record is not None:
+                yield record
+            record = Record(email, email_hash(email), name, attributes, [line])
+        if record is not None:
+            yield record
+
+    def rejects(self) -> Iterator[tuple[int, str, str]]:
+        """Every reject (line, email as written, reason) in file order."""
+        yield from self._db.execute("SELECT line, email, reason FROM rejects ORDER BY line, rowid")

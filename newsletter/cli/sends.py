@@ -1,0 +1,227 @@
+"""CLI commands for sends: send (schedule or test), sends, pause, resume, cancel, reconcile, worker."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from newsletter import clock, services
+from newsletter.content.load import load_issue
+from newsletter.deliver.claims import worker_identity
+from newsletter.deliver.run import Progress as RunProgress
+from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.errors import ScheduleError
+from newsletter.render import render_issue
+from newsletter.schedule import sends as sending
+from newsletter.schedule.wakeups import add_wakeup
+from newsletter.worker import ProgressFor, Worker, run_due
+
+console = Console(stderr=True)
+
+
+def parse_when(text: str, zone: str) -> datetime:
+    """`2026-12-01 07:00` in time zone `zone` (unless the text carries an offset) → aware datetime."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ScheduleError(f"--at: cannot read {text!r}; write it like 2026-12-01 07:00") from None
+    return when if when.utcoffset() is not None else when.replace(tzinfo=ZoneInfo(zone))
+
+
+def make_runner(
+    svc: services.Services, transport_name: str | None = None, *, batch_size: int | None = None
+) -> SendRunner:
+    """A runner for this process over the configured (or named) transport; checks the settings first."""
+    transport = svc.ready_to_send(transport_name)
+    options = RunOptions() if batch_size is None else RunOptions(batch_size=batch_size)
+    return SendRunner(svc.sessions, transport, svc.tokens, worker_identity(), options)
+
+
+@contextmanager
+def checked_services() -> Iterator[services.Services]:
+    """Services whose database is reachable and migrated (else a one-line error naming the setting)."""
+    with services.build() as svc:
+        svc.check_database()
+        yield svc
+
+
+@contextmanager
+def progress_bars(enabled: bool) -> Iterator[Progress | None]:
+    """Rich progress bars on stderr, or None when disabled or not a terminal."""
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bars:
+        yield bars
+
+
+def progress_callbacks(bars: Progress | None) -> ProgressFor | None:
+    """progress_for(send_id) → a callback drawing that send's bar; None without bars."""
+    if bars is None:
+        return None
+    tasks: dict[int, TaskID] = {}
+
+    def for_send(send_id: int) -> RunProgress:
+        def update(done: int, total: int) -> None:
+            if send_id not in tasks:
+                tasks[send_id] = bars.add_task(f"send {send_id}", total=total)
+            bars.update(tasks[send_id], completed=done, total=total)
+
+        return update
+
+    return for_send
+
+
+@click.command("send")
+@click.argument("issue", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "lists", multiple=True, help="List to send to (repeat for several).")
+@click.option("--at", "at", help='When, e.g. "2026-12-01 07:00" (publication time zone unless --tz).')
+@click.option("--tz", help="Time zone for --at (IANA name); default: the publication's.")
+@click.option("--test-to", help="Send now, only to these comma-separated addresses, marked as a test.")
+def send_command(
+    issue: Path, lists: tuple[str, ...], at: str | None, tz: str | None, test_to: str | None
+) -> None:
+    """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
+    with services.build() as svc:
+        svc.ready_to_send()  # a wrong setting stops here, before anything is scheduled
+        loaded = load_issue(issue)
+        rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
+        if test_to:
+            with svc.sessions.begin() as session:
+                send = sending.create_test_send(
+                    session, rendered, loaded.publication, addresses=test_to.split(","),
+                    transport=svc.settings.transport,
+                )  # fmt: skip
+            report = make_runner(svc).run(send.id)
+            click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
+            click.echo(send.id)
+            return
+        zone = tz or loaded.publication.timezone
+        when = parse_when(at, zone) if at else None
+        with svc.sessions.begin() as session:
+            count = sending.recipient_count(session, lists) if lists else 0
+            send = sending.create_send(
+                session,
+                rendered,
+                loaded.publication,
+                list_names=lists,
+                at=when,
+                transport=svc.settings.transport,
+            )
+        add_wakeup(svc.engine, send)
+        local = (send.scheduled_at or clock.now()).astimezone(ZoneInfo(zone))
+        targets = ", ".join(lists)
+        click.echo(
+            f"scheduled {loaded.slug} to {targets} ({count} recipients now) for {local:%Y-%m-%d %H:%M %Z}"
+        )
+        click.echo(send.id)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing to do"
+
+
+@click.command("sends")
+@click.option("--limit", default=30, show_default=True, help="How many of the newest sends to show.")
+def sends_command(limit: int) -> None:
+    """Table of sends with their state and progress."""
+    with checked_services() as svc, svc.sessions() as session:
+        rows = sending.summaries(session, limit=limit)
+    table = Table(
+        "id",
+        "issue",
+        "lists",
+        "status",
+        "scheduled (UTC)",
+        "progress",
+        "accepted",
+        "failed",
+        "unknown",
+        "skipped",
+    )
+    for row in rows:
+        when = row.send.scheduled_at.strftime("%Y-%m-%d %H:%M") if row.send.scheduled_at else ""
+        lists = ", ".join(row.lists) or ("test: " + ", ".join(row.send.test_recipients))
+        outcomes = [str(row.counts.get(state, 0)) for state in ("accepted", "failed", "unknown", "skipped")]
+        progress = f"{row.done}/{row.total}"
+        table.add_row(
+            str(row.send.id), row.send.issue_slug, lists, row.send.status, when, progress, *outcomes
+        )
+    Console().print(table)
+
+
+def _state_command(name: str, action: str, help_text: str) -> click.Command:
+    @click.command(name, help=help_text)
+    @click.argument("send")
+    def command(send: str) -> None:
+        with checked_services() as svc, svc.sessions.begin() as session:
+            row = getattr(sending, action)(session, send)
+            status = row.status
+            if action == "resume":
+                add_wakeup(svc.engine, row)
+        click.echo(f"send {row.id} is {status}")
+
+    return command
+
+
+@click.command("reconcile")
+@click.argument("send")
+@click.option(
+    "--requeue-unknown", is_flag=True, help="Send again to recipients whose outcome stayed unknown."
+)
+def reconcile_command(send: str, requeue_unknown: bool) -> None:
+    """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
+    with checked_services() as svc, svc.sessions.begin() as session:
+        unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
+    click.echo(f"{unknown} unknown; {requeued} queued again")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every due or interrupted send to the end, then exit.")
+@click.option("--poll", default=15.0, show_default=True, help="Seconds between checks for due sends.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=RunOptions.batch_size,
+    show_default=True,
+    help="Recipients claimed per batch (the transport may send fewer per request).",
+)
+def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> None:
+    """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
+    with services.build() as svc, progress_bars(not quiet) as bars:
+        runner = make_runner(svc, batch_size=batch_size)
+        worker = Worker(svc, runner, poll_seconds=poll)
+        worker.install_signal_handlers()
+        if once:
+            reports = run_due(svc, runner, progress_callbacks(bars))
+            for report in reports:
+                click.echo(f"send {report.send_id}: {report.status} ({_counts(report.counts)})")
+                if report.error:
+                    click.echo(f"error: {report.error}", err=True)
+            if any(report.error for report in reports):
+                sys.exit(1)
+            return
+        click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
+        worker.serve(progress_callbacks(bars))
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the top-level group."""
+    group.add_command(send_command)
+    group.add_command(sends_command)
+    group.add_command(_state_command("pause", "pause", "Pause a send after the batch in flight."))
+    group.add_command(_state_command("resume", "resume", "Resume a paused send where it stopped."))
+    group.add_command(_state_command("cancel", "cancel", "Cancel a send; nobody else is mailed."))
+    group.add_command(reconcile_command)
+    group.add_command(worker_command)

@@ -1,0 +1,288 @@
+"""The mapped tables (SQLAlchemy 2.0 typed classes) sharing one DeclarativeBase and naming convention."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SUBSCRIBER_STATUSES = ("enabled", "blocklisted")
+LIST_VISIBILITIES = ("public", "private")
+OPT_INS = ("single", "double")
+SUBSCRIPTION_STATUSES = ("unconfirmed", "active", "unsubscribed")
+CONSENT_ACTIONS = ("subscribe", "confirm", "unsubscribe")
+SUPPRESSION_REASONS = ("unsubscribed", "hard_bounce", "spam_complaint", "manual", "erased")
+
+EMAIL_LENGTH = 320
+NAME_LENGTH = 200
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""Primary and foreign keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite."""
+
+JSONData = JSON().with_variant(JSONB(), "postgresql")
+
+
+PUBLIC_ID_RANDOM_BYTES = 12
+"""96 random bits after a 12-hex-digit millisecond prefix: 28 characters, unguessable."""
+
+
+def new_public_id() -> str:
+    """A random, unguessable id for public URLs and tokens (never a primary key)."""
+    return new_public_ids(1)[0]
+
+
+def new_public_ids(count: int) -> list[str]:
+    """`count` public ids: a time prefix (so index inserts cluster) and 96 random bits each."""
+    prefix = f"{time.time_ns() // 1_000_000:012x}"
+    text = base64.urlsafe_b64encode(secrets.token_bytes(PUBLIC_ID_RANDOM_BYTES * count)).decode("ascii")
+    size = PUBLIC_ID_RANDOM_BYTES * 4 // 3
+    return [prefix + text[start : start + size] for start in range(0, size * count, size)]
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use newsletter.clock.now()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The one declarative base; later stages add their tables to the same metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Subscriber(Base):
+    """A person, identified by a normalised (lower-case) email address."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (CheckConstraint(_in("status", SUBSCRIBER_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    email_hash: Mapped[str] = mapped_column(String(64))  # joins suppressions; unique via email
+    name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="enabled")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MailingList(Base):
+    """A list people subscribe to: public or private, single or double opt-in."""
+
+    __tablename__ = "lists"
+    __table_args__ = (
+        CheckConstraint(_in("visibility", LIST_VISIBILITIES), name="visibility"),
+        CheckConstraint(_in("opt_in", OPT_INS), name="opt_in"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(8), default="public")
+    opt_in: Mapped[str] = mapped_column(String(8), default="single")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def double_opt_in(self) -> bool:
+        """Whether new subscribers must confirm by email."""
+        return self.opt_in == "double"
+
+
+class Subscription(Base):
+    """One person's membership of one list, with its status and when it changed."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint(_in("status", SUBSCRIPTION_STATUSES), name="status"),
+        Index("ix_subscriptions_list_status_subscriber", "list_id", "status", "subscriber_id"),
+        {"sqlite_with_rowid": False},  # one b-tree keyed by (subscriber_id, list_id)
+    )
+
+    subscriber_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    list_id: Mapped[int] = mapped_column(Id, ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsentEvidence(Base):
+    """Append-only proof of consent given or withdrawn: when, how, from where, which text."""
+
+    __tablename__ = "consent_evidence"
+    __table_args__ = (CheckConstraint(_in("action", CONSENT_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    list_id: Mapped[int | None] = mapped_column(Id, ForeignKey("lists.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(255), default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Suppression(Base):
+    """An address that must not be mailed (globally when list_id is None), by sha256 of it."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        CheckConstraint(_in("reason", SUPPRESSION_REASONS), name="reason"),
+        Index("ix_suppressions_email_hash_list_id", "email_hash", "list_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    list_id: Mapped[int | None] = mapped_column(Id, ForeignKey("lists.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- sending (schedule and deliver stages)
+
+SEND_STATUSES = ("draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed")
+DELIVERY_STATUSES = ("pending", "sending", "accepted", "failed", "unknown", "skipped")
+
+
+class Send(Base):
+    """One rendered issue (snapshot taken when scheduled) to one or more lists, or a test send."""
+
+    __tablename__ = "sends"
+    __table_args__ = (
+        CheckConstraint(_in("status", SEND_STATUSES), name="status"),
+        Index("ix_sends_status_scheduled_at", "status", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    issue_slug: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(Text)
+    preheader: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    publication: Mapped[dict[str, Any]] = mapped_column(JSONData)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    is_test: Mapped[bool] = mapped_column(default=False)
+    test_recipients: Mapped[list[str]] = mapped_column(JSONData, default=list)
+    transport: Mapped[str] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    materialized: Mapped[bool] = mapped_column(default=False)
+    sendgrid_batch_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendList(Base):
+    """Which lists a send goes to."""
+
+    __tablename__ = "send_lists"
+
+    send_id: Mapped[int] = mapped_column(Id, ForeignKey("sends.id", ondelete="CASCADE"), primary_key=True)
+    list_id: Mapped[int] = mapped_column(Id, ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Delivery(Base):
+    """One recipient of one send: unique per (send, address), claimed in batches, then marked."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        Index("uq_deliveries_send_id_email", "send_id", "email", unique=True),
+        Index("ix_deliveries_send_id_status_id", "send_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    send_id: Mapped[int] = mapped_column(Id, ForeignKey("sends.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    domain: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # Set by event ingestion (events stage): the provider's last word and a bit per event kind seen.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class WorkerLease(Base):
+    """Who may claim deliveries of a send on SQLite (one leased worker at a time), until when."""
+
+    __tablename__ = "worker_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- events and reports (events stage)

@@ -1,0 +1,79 @@
+"""Outbox transport (embedded default): each message written atomically to `<dir>/send-<id>/<id>.eml`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from newsletter.deliver.transport import (
+    DeliveryResult,
+    Envelope,
+    OutgoingBatch,
+    missing_values,
+    required_values,
+    with_headers,
+)
+from newsletter.errors import RenderError
+from newsletter.render.eml import build_message
+
+
+class OutboxTransport:
+    """Writes the message each recipient would receive; writing a delivery again replaces its file."""
+
+    name = "outbox"
+    max_batch_size = 1000
+    idempotent = True  # writing a delivery again replaces its file: a crashed batch may simply be redone
+
+    def __init__(self, outbox_dir: Path | str, *, message_id_domain: str | None = None) -> None:
+        self.outbox_dir = Path(outbox_dir)
+        self._domain = message_id_domain
+
+    def path_for(self, send_id: int, delivery_id: int) -> Path:
+        """Where one delivery's message is written."""
+        return self.outbox_dir / f"send-{send_id}" / f"{delivery_id}.eml"
+
+    def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
+        """Write one .eml per envelope; results in envelope order."""
+        required = required_values(batch.rendered)
+        return [self._write(batch, envelope, required) for envelope in batch.envelopes]
+
+    def _write(self, batch: OutgoingBatch, envelope: Envelope, required: frozenset[str]) -> DeliveryResult:
+        problem = missing_values(required, envelope)
+        if problem:
+            return DeliveryResult(envelope.delivery_id, "failed", detail=problem)
+        try:
+            message = build_message(
+                batch.rendered,
+                batch.publication,
+                to=envelope.email,
+                values=envelope.values,
+                message_id_domain=self._domain,
+            )
+        except RenderError as exc:
+            return DeliveryResult(envelope.delivery_id, "failed", detail=str(exc))
+        message = with_headers(message, batch, envelope)
+        path = self.path_for(batch.send_id, envelope.delivery_id)
+        try:
+            write_atomically(path, message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+        except OSError as exc:
+            return DeliveryResult(envelope.delivery_id, "retry", detail=f"cannot write {path}: {exc}")
+        return DeliveryResult(envelope.delivery_id, "accepted", message.get("Message-ID"), str(path))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

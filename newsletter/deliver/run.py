@@ -1,0 +1,295 @@
+"""Running one send to the end: materialise deliveries, claim → merge → send → mark, finish; idempotent."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter import clock
+from newsletter.audience.recipients import recipients, suppressed_among
+from newsletter.audience.tokens import TokenSigner
+from newsletter.db.tables import Delivery, MailingList, Send, SendList
+from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
+from newsletter.deliver.materialize import materialize
+from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
+from newsletter.deliver.values import LinkMaker
+from newsletter.errors import ScheduleError
+from newsletter.schedule.snapshot import publication_of, rendered_of
+from newsletter.schedule.states import transition
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a worker runs sends; tests shorten the times."""
+
+    batch_size: int = 1000
+    lease_seconds: float = 60.0
+    stale_after_seconds: float = 600.0
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    max_idle_wait_seconds: float = 60.0
+
+
+@dataclass
+class RunReport:
+    """What one run of a send did, by outcome."""
+
+    send_id: int
+    status: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        """Count `n` rows with `outcome`."""
+        self.counts[outcome] = self.counts.get(outcome, 0) + n
+
+
+Progress = Callable[[int, int], None]
+"""progress(done, total) after each batch."""
+
+
+@dataclass
+class SendRunner:
+    """Runs sends through one transport for one worker identity."""
+
+    sessions: sessionmaker[Session]
+    transport: Transport
+    signer: TokenSigner
+    worker_id: str
+    options: RunOptions = field(default_factory=RunOptions)
+    should_stop: Callable[[], bool] = lambda: False
+
+    def run(self, send_id: int, progress: Progress | None = None) -> RunReport:
+        """Work on a send until it is finished, paused, cancelled, or this worker must stop."""
+        report = RunReport(send_id)
+        with self.sessions() as session:
+            if not self._start(session, send_id):
+                report.status = session.get_one(Send, send_id).status
+                return report
+        try:
+            context = self._context(send_id)
+        except ScheduleError as exc:  # e.g. a tampered snapshot: the send fails, other sends go on
+            self._fail(send_id, str(exc), report)
+            return report
+        try:
+            self._loop(send_id, context, report, progress)
+        finally:
+            with self.sessions.begin() as session:
+                release_lease(session, _lease_name(send_id), self.worker_id)
+        return report
+
+    # -- phases
+
+    def _start(self, session: Session, send_id: int) -> bool:
+        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise."""
+        send = session.get_one(Send, send_id, with_for_update=_locks(session))
+        if send.status == "scheduled" and send.scheduled_at is not None and send.scheduled_at <= clock.now():
+            transition(send, "sending")
+        if send.status != "sending":
+            session.rollback()
+            return False
+        exclusive = not _locks(session)
+        if exclusive and not acquire_lease(
+            session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
+        ):
+            session.rollback()
+            return False
+        stale_before = clock.now() - timedelta(seconds=self.options.stale_after_seconds)
+        resend = bool(getattr(self.transport, "idempotent", False))
+        recover_stale(
+            session, send_id, self.worker_id, stale_before=stale_before, resend=resend, exclusive=exclusive
+        )
+        if not send.materialized:
+            materialize(session, send, send_list_ids=_list_ids(session, send_id))
+        session.commit()
+        return True
+
+    def _fail(self, send_id: int, error: str, report: RunReport) -> None:
+        with self.sessions.begin() as session:
+            send = session.get_one(Send, send_id, with_for_update=_locks(session))
+            if send.status == "sending":
+                transition(send, "failed", error=error)
+            release_lease(session, _lease_name(send_id), self.worker_id)
+            report.status, report.error = send.status, error
+
+    def _loop(self, send_id: int, context: _Context, report: RunReport, progress: Progress | None) -> None:
+        while not self.should_stop():
+            with self.sessions.begin() as session:
+                status = session.scalar(select(Send.status).where(Send.id == send_id))
+                if status != "sending":
+                    report.status = status or ""
+                    return
+                if not _locks(session) and not acquire_lease(
+                    session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
+                ):
+                    report.status = "sending"
+                    return
+                claimed = self._claim(session, send_id, context, report)
+            if claimed:
+                self._deliver(send_id, context, claimed, report)
+                if progress is not None:
+                    progress(*self._progress(send_id))
+                continue
+            if self._finish_or_wait(send_id, report):
+                return
+        report.status = "sending"
+
+    def _claim(self, session: Session, send_id: int, context: _Context, report: RunReport) -> list[Claimed]:
+        size = min(self.options.batch_size, self.transport.max_batch_size)
+        claimed = claim_batch(session, send_id, self.worker_id, size)
+        if context.is_test:
+            return claimed
+        subscriber_ids = [c.subscriber_id for c in claimed if c.subscriber_id is not None]
+        blocked = suppressed_among(session, subscriber_ids, context.list_ids)
+        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or c.subscriber_id in blocked]
+        if skipped:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(skipped))
+                .values(
+                    status="skipped", detail="unsubscribed, suppressed or erased before this batch was sent"
+                )
+                .execution_options(synchronize_session=False)
+            )
+            report.add("skipped", len(skipped))
+        dropped = set(skipped)
+        return [c for c in claimed if c.delivery_id not in dropped]
+
+    def _deliver(self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport) -> None:
+        envelopes = [
+            Envelope(
+                c.delivery_id,
+                c.email,
+                context.links.values(
+                    email=c.email, public_id=c.public_id, name=c.name, attributes=c.attributes
+                ),
+            )
+            for c in claimed
+        ]
+        batch = OutgoingBatch(
+            send_id=send_id,
+            rendered=context.rendered,
+            publication=context.publication,
+            envelopes=envelopes,
+            is_test=context.is_test,
+            categories=context.categories,
+        )
+        results = self.transport.send_batch(batch)
+        with self.sessions.begin() as session:
+            self._mark(session, results, {c.delivery_id: c for c in claimed}, report)
+
+    def _mark(
+        self, session: Session, results: list[DeliveryResult], claimed: dict[int, Claimed], report: RunReport
+    ) -> None:
+        now = clock.now()
+        attempts = dict(
+            session.execute(
+                select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(list(claimed)))
+            ).all()
+        )
+        rows: list[dict[str, Any]] = []
+        for result in results:
+            row: dict[str, Any] = {
+                "id": result.delivery_id,
+                "detail": result.detail or None,
+                "claimed_by": None,
+            }
+            outcome = result.outcome
+            if outcome == "retry" and attempts.get(result.delivery_id, 0) >= self.options.max_attempts:
+                outcome = "failed"
+                row["detail"] = f"gave up after {self.options.max_attempts} attempts: {result.detail}"
+            if outcome == "retry":
+                delay = self.options.retry_base_seconds * 2 ** (attempts.get(result.delivery_id, 1) - 1)
+                row.update(status="pending", not_before=now + timedelta(seconds=delay))
+            else:
+                row.update(status=outcome, sent_at=now if outcome == "accepted" else None)
+                row["provider_message_id"] = result.provider_message_id
+            rows.append(row)
+            report.add(outcome)
+        if rows:
+            session.execute(update(Delivery), rows)
+
+    def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:
+        """True when the run is over (send finished or others still hold claims); else waits for retries."""
+        with self.sessions.begin() as session:
+            open_rows = dict(
+                session.execute(
+                    select(Delivery.status, func.count())
+                    .where(Delivery.send_id == send_id, Delivery.status.in_(("pending", "sending")))
+                    .group_by(Delivery.status)
+                ).all()
+            )
+            if not open_rows:
+                send = session.get_one(Send, send_id, with_for_update=_locks(session))
+                if send.status == "sending":
+                    transition(send, "sent")
+                report.status = send.status
+                return True
+            if not open_rows.get("pending"):
+                report.status = "sending"
+                return True
+            next_due = session.scalar(
+                select(func.min(Delivery.not_before)).where(
+                    Delivery.send_id == send_id, Delivery.status == "pending"
+                )
+            )
+        wait = 0.0 if next_due is None else (next_due - clock.now()).total_seconds()
+        time.sleep(min(max(wait, 0.05), self.options.max_idle_wait_seconds))
+        return False
+
+    def _progress(self, send_id: int) -> tuple[int, int]:
+        with self.sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(Delivery.status, func.count())
+                    .where(Delivery.send_id == send_id)
+                    .group_by(Delivery.status)
+                ).all()
+            )
+        total = sum(counts.values())
+        return total - counts.get("pending", 0) - counts.get("sending", 0), total
+
+    def _context(self, send_id: int) -> _Context:
+        with self.sessions() as session:
+            send = session.get_one(Send, send_id)
+            list_ids = _list_ids(session, send_id)
+            public_ids = list(
+                session.scalars(select(MailingList.public_id).where(MailingList.id.in_(list_ids)))
+            )
+            publication = publication_of(send)
+            rendered = rendered_of(send)
+            categories = [*publication.sendgrid.categories, "test" if send.is_test else send.issue_slug]
+            links = LinkMaker(self.signer, publication, send.issue_slug, public_ids)
+            return _Context(rendered, publication, list_ids, send.is_test, categories, links)
+
+
+@dataclass(frozen=True)
+class _Context:
+    rendered: Any
+    publication: Any
+    list_ids: list[int]
+    is_test: bool
+    categories: list[str]
+    links: LinkMaker
+
+
+def _lease_name(send_id: int) -> str:
+    return f"send-{send_id}"
+
+
+def _locks(session: Session) -> bool:
+    """PostgreSQL shares a send between workers with row locks; SQLite uses one leased worker."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _list_ids(session: Session, send_id: int) -> list[int]:
+    return list(session.scalars(select(SendList.list_id).where(SendList.send_id == send_id)))
+
+
+__all__ = ["RunOptions", "RunReport", "SendRunner", "recipients"]

@@ -1,0 +1,279 @@
+"""SendGrid v3 transport: one mail/send request per 1000 recipients, bounded retries; scheduled sends."""
+
+from __future__ import annotations
+
+import http.client
+import random
+import socket
+import time
+import urllib.error
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+import orjson
+from python_http_client.exceptions import HTTPError as ApiHTTPError
+from sendgrid import SendGridAPIClient
+
+from newsletter import clock
+from newsletter.deliver.sendgrid_payload import MarkedIssue, build_payload, mark_issue
+from newsletter.deliver.transport import (
+    DeliveryResult,
+    Envelope,
+    Outcome,
+    OutgoingBatch,
+    chunked,
+    missing_values,
+    required_values,
+    same_outcome,
+)
+from newsletter.errors import ConfigError, DeliveryError
+
+# The library json.dumps() a body when Content-Type is exactly "application/json"; with any other
+# value it sends our (orjson) text as it is. Headers given to one call stick to the client, so every
+# call starts from reset_request_headers().
+_JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+_NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts, resets are OSErrors
+_CONFIG_STATUSES = {401, 403}  # bad key, unverified sender: not the recipient's fault, send again once fixed
+ScheduleStatus = Literal["pause", "cancel"]
+
+
+@dataclass(frozen=True)
+class ApiReply:
+    """A SendGrid answer: status, raw body and headers (names lower-cased)."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            return orjson.loads(self.body) if self.body else None
+        except orjson.JSONDecodeError:
+            return None
+
+    def describe(self) -> str:
+        """`HTTP 400: field: message; ...`, plus Prism's `sl-violations` header when present."""
+        data = self.json()
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if isinstance(errors, list):
+            parts = [_error_text(e) for e in errors if isinstance(e, dict)]
+            text = "; ".join(p for p in parts if p)
+        else:
+            text = self.body[:500].decode("utf-8", "replace").strip()
+        out = f"HTTP {self.status}: {text}" if text else f"HTTP {self.status}"
+        if violations := self.headers.get("sl-violations"):
+            out += f" [sl-violations: {violations}]"
+        return out
+
+
+def _error_text(error: Mapping[str, Any]) -> str:
+    message, field = str(error.get("message") or ""), error.get("field")
+    return f"{field}: {message}" if field and field != "null" else message
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """The meaning of one attempt; "again" means try once more after `wait` seconds (None: back off)."""
+
+    outcome: Outcome | Literal["again"]
+    detail: str = ""
+    message_id: str | None = None
+    wait: float | None = None
+
+
+class SendGridTransport:
+    """Sends batches through the official `sendgrid` library to `host` (a local stand-in in tests)."""
+
+    name = "sendgrid"
+    max_batch_size = 1000
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str = "https://api.sendgrid.com",
+        timeout: float = 30.0,
+        max_attempts: int = 4,
+        max_rate_limit_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        sandbox: bool = False,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not api_key:
+            raise ConfigError("SENDGRID_API_KEY is empty")
+        self._client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self.host = host.rstrip("/")
+        self._timeout = timeout
+        self._max_attempts = max(1, max_attempts)
+        self._max_wait = max_rate_limit_wait
+        self._sleep = sleep
+        self._sandbox = sandbox
+        self._rng = rng or random.Random()
+
+    # ------------------------------------------------------------------ mail/send
+
+    def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
+        """Send in requests of up to 1000 recipients; one result per envelope, in order."""
+        required = required_values(batch.rendered)
+        results: list[DeliveryResult | None] = [None] * len(batch.envelopes)
+        sendable: list[tuple[int, Envelope]] = []
+        for index, envelope in enumerate(batch.envelopes):
+            problem = missing_values(required, envelope)
+            if problem:
+                results[index] = DeliveryResult(envelope.delivery_id, "failed", detail=problem)
+            else:
+                sendable.append((index, envelope))
+        marked = mark_issue(batch)
+        for chunk in chunked(sendable, self.max_batch_size):
+            envelopes = [envelope for _, envelope in chunk]
+            for (index, _), result in zip(chunk, self._send_request(batch, marked, envelopes), strict=True):
+                results[index] = result
+        return [r for r in results if r is not None]
+
+    def _send_request(
+        self, batch: OutgoingBatch, marked: MarkedIssue, envelopes: Sequence[Envelope]
+    ) -> list[DeliveryResult]:
+        payload = build_payload(batch, envelopes, marked=marked, sandbox=self._sandbox)
+        body = orjson.dumps(payload).decode("utf-8")
+        verdict = self._post_with_retries(body)
+        outcome: Outcome = "retry" if verdict.outcome == "again" else verdict.outcome
+        return same_outcome(envelopes, outcome, verdict.detail, verdict.message_id)
+
+    def _post_with_retries(self, body: str) -> _Verdict:
+        verdict = _Verdict("again")
+        for attempt in range(1, self._max_attempts + 1):
+            verdict = self._attempt(body)
+            if verdict.outcome != "again":
+                return verdict
+            if attempt < self._max_attempts:
+                wait = verdict.wait if verdict.wait is not None else self._backoff(attempt)
+                self._sleep(wait)
+        return _Verdict("retry", f"{verdict.detail} (gave up after {self._max_attempts} attempts)")
+
+    def _attempt(self, body: str) -> _Verdict:
+        try:
+            reply = self._call("post", "mail/send", body)
+        except _NETWORK_ERRORS as exc:
+            if _never_sent(exc):
+                return _Verdict("again", f"not sent: {_exc_text(exc)}")
+            return _Verdict("unknown", f"outcome unknown: {_exc_text(exc)}")
+        return self._judge(reply)
+
+    def _judge(self, reply: ApiReply) -> _Verdict:
+        if 200 <= reply.status < 300:
+            return _Verdict("accepted", f"HTTP {reply.status}", reply.headers.get("x-message-id"))
+        if reply.status == 429:
+            return _Verdict("again", reply.describe(), wait=self._rate_limit_wait(reply))
+        if reply.status >= 500:
+            return _Verdict("again", reply.describe())
+        if reply.status in _CONFIG_STATUSES:
+            return _Verdict("retry", reply.describe())
+        return _Verdict("failed", reply.describe())
+
+    def _rate_limit_wait(self, reply: ApiReply) -> float | None:
+        try:
+            reset = float(reply.headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            return None
+        return min(max(reset - clock.now().timestamp(), 1.0), self._max_wait)
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(30.0, 2.0 ** (attempt - 1))
+        return delay / 2 + self._rng.uniform(0, delay / 2)
+
+    # ------------------------------------------------------------------ the library
+
+    def _call(self, method: str, path: str, body: str | None = None) -> ApiReply:
+        """One API call through the library with our timeout; HTTP errors come back as replies."""
+        self._client.reset_request_headers()
+        endpoint = self._client.client
+        for segment in path.split("/"):
+            endpoint = endpoint._(quote(segment, safe=""))
+        try:
+            response = getattr(endpoint, method)(
+                request_body=body,
+                request_headers=_JSON_HEADERS if body is not None else None,
+                timeout=self._timeout,
+            )
+        except ApiHTTPError as exc:
+            return ApiReply(exc.status_code, exc.body or b"", _lower(exc.headers))
+        return ApiReply(response.status_code, response.body or b"", _lower(response.headers))
+
+    def close(self) -> None:
+        """Nothing to release: the library opens one connection per request."""
+
+    # ------------------------------------------------------------------ scheduled sends
+
+    def create_batch_id(self) -> str:
+        """A new SendGrid batch id to put on every request of a scheduled send (to pause or cancel it)."""
+        data = self._control("post", "mail/batch", None, expect=(200, 201)).json()
+        if not isinstance(data, dict) or not isinstance(data.get("batch_id"), str):
+            raise DeliveryError("SendGrid answered POST /v3/mail/batch without a batch_id")
+        return str(data["batch_id"])
+
+    def scheduled_status(self, batch_id: str) -> ScheduleStatus | None:
+        """The pause or cancel set on a scheduled batch, or None when it will go out as scheduled."""
+        reply = self._control("get", f"user/scheduled_sends/{batch_id}", None, expect=(200, 404))
+        data = reply.json() if reply.status == 200 else None
+        for item in data if isinstance(data, list) else []:
+            if isinstance(item, dict) and item.get("batch_id") == batch_id:
+                status = item.get("status")
+                if status in ("pause", "cancel"):
+                    return "pause" if status == "pause" else "cancel"
+        return None
+
+    def pause_scheduled(self, batch_id: str) -> None:
+        """Hold a scheduled batch (SendGrid keeps it up to 72 hours)."""
+        self._hold(batch_id, "pause")
+
+    def cancel_scheduled(self, batch_id: str) -> None:
+        """Cancel a scheduled batch (not guaranteed within 10 minutes of its send time)."""
+        self._hold(batch_id, "cancel")
+
+    def resume_scheduled(self, batch_id: str) -> None:
+        """Remove a pause or cancel, so the batch goes out as scheduled."""
+        self._control("delete", f"user/scheduled_sends/{batch_id}", None, expect=(200, 204, 404))
+
+    def _hold(self, batch_id: str, status: ScheduleStatus) -> None:
+        current = self.scheduled_status(batch_id)
+        if current == status:
+            return
+        if current is None:
+            body = orjson.dumps({"batch_id": batch_id, "status": status}).decode()
+            self._control("post", "user/scheduled_sends", body, expect=(200, 201))
+        else:  # SendGrid refuses a second POST once a status is set; PATCH changes it
+            body = orjson.dumps({"status": status}).decode()
+            self._control("patch", f"user/scheduled_sends/{batch_id}", body, expect=(200, 204))
+
+    def _control(self, method: str, path: str, body: str | None, *, expect: tuple[int, ...]) -> ApiReply:
+        try:
+            reply = self._call(method, path, body)
+        except _NETWORK_ERRORS as exc:
+            raise DeliveryError(
+                f"SendGrid {method.upper()} /v3/{path}: {_exc_text(exc)}", retryable=True
+            ) from exc
+        if reply.status not in expect:
+            raise DeliveryError(
+                f"SendGrid {method.upper()} /v3/{path}: {reply.describe()}",
+                retryable=reply.status == 429 or reply.status >= 500,
+            )
+        return reply
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (headers.items() if headers else ())}
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request provably never reached the server (refused, unknown host)."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else None
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
+def _exc_text(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.URLError):
+        exc = exc.reason if isinstance(exc.reason, BaseException) else exc
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

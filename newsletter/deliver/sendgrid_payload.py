@@ -1,0 +1,120 @@
+"""The SendGrid v3 mail/send body for one batch: plain dicts, merge tokens as substitution keys."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from newsletter.deliver.transport import (
+    Envelope,
+    OutgoingBatch,
+    subject_template,
+    unsubscribe_headers,
+)
+from newsletter.render.merge import MergeTemplate, Token
+
+Escape = Callable[[str], str]
+
+
+def _raw(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class PartKeys:
+    """The substitution keys of one part (subject, text or HTML) and how their values are escaped."""
+
+    keys: tuple[tuple[str, Token], ...]
+    escape: Escape
+
+    def values(self, merge_values: Mapping[str, str]) -> dict[str, str]:
+        """This part's substitutions for one recipient."""
+        return {key: self.escape(token.resolve(merge_values)) for key, token in self.keys}
+
+
+@dataclass(frozen=True)
+class MarkedIssue:
+    """The issue's subject, text and HTML with substitution keys in place of merge tokens."""
+
+    subject: str
+    text: str
+    html: str
+    parts: tuple[PartKeys, ...]
+
+    def substitutions(self, merge_values: Mapping[str, str]) -> dict[str, str]:
+        """Every substitution for one recipient (HTML values escaped, text and subject raw)."""
+        out: dict[str, str] = {}
+        for part in self.parts:
+            out.update(part.values(merge_values))
+        return out
+
+
+def _mark(template: MergeTemplate, prefix: str, escape: Escape) -> tuple[str, PartKeys]:
+    """The document with `-<prefix><n>_<name>-` keys, one key per distinct token (name and fallback)."""
+    keys = {token: f"-{prefix}{i}_{token.name}-" for i, token in enumerate(template.distinct_tokens)}
+    marked = template.with_markers(lambda token: keys[token])
+    return marked, PartKeys(tuple((key, token) for token, key in keys.items()), escape)
+
+
+def mark_issue(batch: OutgoingBatch) -> MarkedIssue:
+    """Turn the rendered issue's merge tokens into SendGrid substitution keys, once per batch."""
+    rendered = batch.rendered
+    subject, subject_keys = _mark(subject_template(rendered), "s", _raw)
+    text, text_keys = _mark(rendered.text_template, "t", _raw)
+    body, html_keys = _mark(rendered.html_template, "h", html.escape)
+    return MarkedIssue(subject, text, body, (subject_keys, text_keys, html_keys))
+
+
+def personalization(batch: OutgoingBatch, marked: MarkedIssue, envelope: Envelope) -> dict[str, Any]:
+    """One recipient's envelope: address, substitutions, ids for events, one-click unsubscribe headers."""
+    custom_args = {"send_id": str(batch.send_id), "delivery_id": str(envelope.delivery_id)}
+    if batch.is_test:
+        custom_args["test"] = "1"
+    return {
+        "to": [{"email": envelope.email}],
+        "substitutions": marked.substitutions(envelope.values),
+        "custom_args": custom_args,
+        "headers": unsubscribe_headers(envelope),
+    }
+
+
+def categories(batch: OutgoingBatch) -> list[str]:
+    """The publication's categories then the batch's, each once."""
+    return list(dict.fromkeys([*batch.publication.sendgrid.categories, *batch.categories]))
+
+
+def build_payload(
+    batch: OutgoingBatch,
+    envelopes: Sequence[Envelope],
+    *,
+    marked: MarkedIssue | None = None,
+    sandbox: bool = False,
+) -> dict[str, Any]:
+    """The mail/send body for these envelopes (at most 1000) of the batch."""
+    marked = marked or mark_issue(batch)
+    sender = batch.publication.sender
+    payload: dict[str, Any] = {
+        "personalizations": [personalization(batch, marked, e) for e in envelopes],
+        "from": {"email": sender.email, "name": sender.name},
+        "subject": marked.subject,
+        "content": [
+            {"type": kind, "value": value}
+            for kind, value in (("text/plain", marked.text), ("text/html", marked.html))
+            if value
+        ],
+    }
+    if batch.publication.reply_to:
+        payload["reply_to"] = {"email": batch.publication.reply_to}
+    if cats := categories(batch):
+        payload["categories"] = cats
+    if batch.publication.sendgrid.asm_group_id is not None:
+        payload["asm"] = {"group_id": batch.publication.sendgrid.asm_group_id}
+    if batch.send_at is not None:
+        payload["send_at"] = int(batch.send_at.timestamp())
+    if batch.sendgrid_batch_id is not None:
+        payload["batch_id"] = batch.sendgrid_batch_id
+    if sandbox:
+        payload["mail_settings"] = {"sandbox_mode": {"enable": True}}
+    return payload

@@ -1,0 +1,135 @@
+"""The delivery seam: the Transport protocol, what it is given (OutgoingBatch), what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Literal, Protocol, TypeVar
+
+from newsletter.content.merge_tags import SYSTEM_TAGS
+from newsletter.content.schema import Publication
+from newsletter.render import RenderedIssue
+from newsletter.render.merge import MergeTemplate
+
+Outcome = Literal["accepted", "failed", "retry", "unknown"]
+"""accepted: the provider took it. failed: permanently refused (the provider's reason kept).
+retry: definitely not accepted, safe to send again later. unknown: we cannot know; never re-send blindly."""
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One recipient of a batch: its delivery row id, address and merge values."""
+
+    delivery_id: int
+    email: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class OutgoingBatch:
+    """One rendered issue to a set of recipients (a transport sends at most `max_batch_size` per request)."""
+
+    send_id: int
+    rendered: RenderedIssue
+    publication: Publication
+    envelopes: Sequence[Envelope]
+    is_test: bool = False
+    categories: Sequence[str] = ()
+    send_at: datetime | None = None
+    sendgrid_batch_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.send_at is not None and self.send_at.utcoffset() is None:
+            raise ValueError("send_at must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to one envelope; `detail` keeps the provider's words."""
+
+    delivery_id: int
+    outcome: Outcome
+    provider_message_id: str | None = None
+    detail: str = ""
+
+
+class Transport(Protocol):
+    """The one way messages leave the system."""
+
+    name: str
+    max_batch_size: int
+
+    def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
+        """One result per envelope, in the same order; delivery problems are results, not exceptions."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the transport may be used again afterwards."""
+        ...
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items, in order."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def subject_template(rendered: RenderedIssue) -> MergeTemplate:
+    """The subject line as a merge template (subjects may carry `{first_name|...}`)."""
+    return MergeTemplate.compile(rendered.subject, escape_html=False)
+
+
+def required_values(rendered: RenderedIssue) -> frozenset[str]:
+    """Merge values every recipient must have: the unsubscribe link and each system link the issue uses."""
+    used = {t.name for t in rendered.html_template.tokens + rendered.text_template.tokens}
+    return frozenset(used & SYSTEM_TAGS) | {"unsubscribe_url"}
+
+
+def missing_values(required: frozenset[str], envelope: Envelope) -> str | None:
+    """A message naming the links this envelope lacks, or None when it can be sent."""
+    missing = sorted(name for name in required if not envelope.values.get(name))
+    if not missing:
+        return None
+    return f"not sent: merge values missing {', '.join(missing)}"
+
+
+def unsubscribe_headers(envelope: Envelope) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe headers for one recipient."""
+    return {
+        "List-Unsubscribe": f"<{envelope.values['unsubscribe_url']}>",
+        "List-Unsubscribe-Post": ONE_CLICK,
+    }
+
+
+def tracking_headers(batch: OutgoingBatch, envelope: Envelope) -> dict[str, str]:
+    """Headers that tie a message back to its send and delivery rows (and mark test sends)."""
+    headers = {"X-Newsletter-Send": str(batch.send_id), "X-Newsletter-Delivery": str(envelope.delivery_id)}
+    if batch.is_test:
+        headers["X-Newsletter-Test"] = "1"
+    return headers
+
+
+def same_outcome(
+    envelopes: Sequence[Envelope],
+    outcome: Outcome,
+    detail: str = "",
+    provider_message_id: str | None = None,
+) -> list[DeliveryResult]:
+    """One identical result for each envelope (a whole request's verdict)."""
+    return [DeliveryResult(e.delivery_id, outcome, provider_message_id, detail) for e in envelopes]
+
+
+def with_headers(message: EmailMessage, batch: OutgoingBatch, envelope: Envelope) -> EmailMessage:
+    """Add the one-click unsubscribe headers (when missing) and the send/delivery ids."""
+    for name, value in unsubscribe_headers(envelope).items():
+        if name not in message:
+            message[name] = value
+    for name, value in tracking_headers(batch, envelope).items():
+        del message[name]
+        message[name] = value
+    return message

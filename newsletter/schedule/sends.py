@@ -1,0 +1,214 @@
+"""Creating sends (a frozen rendered issue × lists, or a test to given addresses) and moving their state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from newsletter import clock
+from newsletter.audience.addresses import normalise_email
+from newsletter.audience.lists import get_list
+from newsletter.audience.recipients import count_recipients
+from newsletter.content.schema import Publication
+from newsletter.db.tables import Delivery, MailingList, Send, SendList
+from newsletter.errors import NotFound, ScheduleError
+from newsletter.render import RenderedIssue
+from newsletter.schedule.snapshot import snapshot_fields
+from newsletter.schedule.states import transition
+
+OPEN_STATES = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class SendSummary:
+    """A send with its progress, for tables and pages."""
+
+    send: Send
+    lists: tuple[str, ...]
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Delivery rows so far (0 until the send starts)."""
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        """Rows no longer waiting to be sent."""
+        return self.total - sum(self.counts.get(state, 0) for state in OPEN_STATES)
+
+
+def create_send(
+    session: Session,
+    rendered: RenderedIssue,
+    publication: Publication,
+    *,
+    list_names: Sequence[str],
+    transport: str,
+    at: datetime | None = None,
+    created_by: str = "",
+) -> Send:
+    """Schedule `rendered` for the members of `list_names` at `at` (now when None)."""
+    if not list_names:
+        raise ScheduleError("a send needs at least one list (--list NAME)")
+    lists = [get_list(session, name) for name in dict.fromkeys(list_names)]
+    when = at or clock.now()
+    if when.utcoffset() is None:
+        raise ScheduleError("the send time must carry a time zone")
+    send = _new_send(rendered, publication, transport=transport, created_by=created_by)
+    send.status = "scheduled"
+    send.scheduled_at = when
+    session.add(send)
+    session.flush()
+    session.add_all(SendList(send_id=send.id, list_id=lst.id) for lst in lists)
+    session.flush()
+    return send
+
+
+def create_test_send(
+    session: Session,
+    rendered: RenderedIssue,
+    publication: Publication,
+    *,
+    addresses: Sequence[str],
+    transport: str,
+    created_by: str = "",
+) -> Send:
+    """A send to the given addresses only, marked as a test, due now; its deliveries exist at once."""
+    emails = list(dict.fromkeys(normalise_email(a) for a in addresses if a.strip()))
+    if not emails:
+        raise ScheduleError("a test send needs at least one address (--test-to a@example.org)")
+    send = _new_send(rendered, publication, transport=transport, created_by=created_by)
+    send.is_test = True
+    send.test_recipients = emails
+    send.status = "scheduled"
+    send.scheduled_at = clock.now()
+    send.materialized = True
+    session.add(send)
+    session.flush()
+    session.add_all(Delivery(send_id=send.id, email=e, domain=e.rpartition("@")[2]) for e in emails)
+    session.flush()
+    return send
+
+
+def _new_send(rendered: RenderedIssue, publication: Publication, *, transport: str, created_by: str) -> Send:
+    now = clock.now()
+    return Send(
+        **snapshot_fields(rendered, publication),
+        transport=transport,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        is_test=False,
+        test_recipients=[],
+        materialized=False,
+    )
+
+
+def get_send(session: Session, ref: str | int, *, for_update: bool = False) -> Send:
+    """A send by numeric id or public id; NotFound otherwise."""
+    text = str(ref).strip()
+    query = (
+        select(Send).where(Send.id == int(text))
+        if text.isdigit()
+        else select(Send).where(Send.public_id == text)
+    )
+    if for_update:
+        query = query.with_for_update()
+    send = session.scalars(query).first()
+    if send is None:
+        raise NotFound(f"no send {text!r} (see `newsletter sends`)")
+    return send
+
+
+def send_list_ids(session: Session, send: Send) -> list[int]:
+    """The ids of the lists a send goes to."""
+    return list(session.scalars(select(SendList.list_id).where(SendList.send_id == send.id)))
+
+
+def recipient_count(session: Session, list_names: Sequence[str]) -> int:
+    """How many people a send to `list_names` would reach now (for the confirmation)."""
+    return count_recipients(session, [get_list(session, name).id for name in list_names])
+
+
+def pause(session: Session, ref: str | int) -> Send:
+    """Stop claiming new batches; the batch in flight finishes."""
+    send = get_send(session, ref, for_update=True)
+    transition(send, "paused")
+    return send
+
+
+def resume(session: Session, ref: str | int) -> Send:
+    """Schedule a paused send again; it continues where it stopped when due."""
+    send = get_send(session, ref, for_update=True)
+    transition(send, "scheduled", verb="resume")
+    return send
+
+
+def cancel(session: Session, ref: str | int) -> Send:
+    """Cancel for good; recipients not yet sent to stay unsent."""
+    send = get_send(session, ref, for_update=True)
+    transition(send, "cancelled")
+    return send
+
+
+def due_sends(session: Session, now: datetime | None = None) -> list[int]:
+    """Sends to work on now: scheduled and due, or sending (started, maybe interrupted), oldest first."""
+    when = now or clock.now()
+    query = (
+        select(Send.id)
+        .where(or_(Send.status == "sending", (Send.status == "scheduled") & (Send.scheduled_at <= when)))
+        .order_by(Send.scheduled_at, Send.id)
+    )
+    return list(session.scalars(query))
+
+
+def summaries(session: Session, *, limit: int = 50) -> list[SendSummary]:
+    """The newest sends with their delivery counts by state."""
+    sends = list(session.scalars(select(Send).order_by(Send.id.desc()).limit(limit)))
+    ids = [s.id for s in sends]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    rows = session.execute(
+        select(Delivery.send_id, Delivery.status, func.count())
+        .where(Delivery.send_id.in_(ids))
+        .group_by(Delivery.send_id, Delivery.status)
+    )
+    for send_id, status, n in rows:
+        counts[send_id][status] = n
+    names: dict[int, list[str]] = {i: [] for i in ids}
+    for send_id, name in session.execute(
+        select(SendList.send_id, MailingList.name)
+        .join(MailingList, MailingList.id == SendList.list_id)
+        .where(SendList.send_id.in_(ids))
+    ):
+        names[send_id].append(name)
+    return [SendSummary(s, tuple(sorted(names[s.id])), counts[s.id]) for s in sends]
+
+
+def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tuple[int, int]:
+    """(unknown, requeued): with `requeue`, unknown rows go back to pending so they are sent again.
+
+    Do this only once events had time to arrive: a delivery that got any provider event is marked
+    accepted by event ingestion, so what is still unknown then was most likely never accepted.
+    """
+    send = get_send(session, ref, for_update=True)
+    unknown = (
+        session.scalar(select(func.count()).where(Delivery.send_id == send.id, Delivery.status == "unknown"))
+        or 0
+    )
+    if not requeue or not unknown:
+        return unknown, 0
+    session.execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.status == "unknown")
+        .values(status="pending", claimed_by=None, detail="requeued after reconciliation")
+        .execution_options(synchronize_session=False)
+    )
+    if send.status in {"sent", "failed"}:
+        send.status = "sending"
+        send.finished_at = None
+    return unknown, unknown

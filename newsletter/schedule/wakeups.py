@@ -1,0 +1,66 @@
+"""APScheduler wake-ups: a date job per scheduled send in the SQLAlchemy job store wakes the worker on time.
+
+APScheduler is never the record of what was sent (the deliveries table is); a lost or duplicate wake-up is
+harmless because the worker also polls, and runs are idempotent. Settings, chosen on purpose:
+coalesce=True (many missed runs of one job collapse into one), max_instances=1, and misfire_grace_time=None
+(a send whose time passed while no worker ran still goes out as soon as one starts, never silently dropped).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import Engine
+
+from newsletter.db.tables import Send
+
+WAKE_FUNCTION = "newsletter.worker:wake"
+JOB_TABLE = "apscheduler_jobs"
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+def make_scheduler(engine: Engine) -> BackgroundScheduler:
+    """A scheduler over the shared job store in the product's database (UTC)."""
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        job_defaults=JOB_DEFAULTS,
+        timezone=UTC,
+    )
+
+
+class _StoreOnlyScheduler(BaseScheduler):  # type: ignore[misc]
+    """Writes jobs to the store and never runs any: no thread, so nothing is processed on shutdown.
+
+    (A paused BackgroundScheduler is not enough: its loop wakes on shutdown and processes every due
+    job in the store once, against executors already shut down, logging tracebacks and leaving them.)
+    """
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+    def wakeup(self) -> None:
+        """Nothing to wake: this scheduler never processes jobs."""
+
+
+def add_wakeup(engine: Engine, send: Send) -> None:
+    """Store a job that wakes the worker at the send's time (replacing an earlier one for the send)."""
+    scheduler = _StoreOnlyScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        job_defaults=JOB_DEFAULTS,
+        timezone=UTC,
+    )
+    scheduler.start(paused=True)
+    try:
+        scheduler.add_job(
+            WAKE_FUNCTION,
+            "date",
+            run_date=send.scheduled_at,
+            id=f"send-{send.id}",
+            args=[send.id],
+            replace_existing=True,
+        )
+    finally:
+        scheduler.shutdown(wait=False)

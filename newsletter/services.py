@@ -1,0 +1,97 @@
+"""Composition root: builds the engine, sessions, token signer and the chosen transport from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.audience.tokens import TokenSigner
+from newsletter.config import Settings, load_settings
+from newsletter.db.migrate import current_revision, head_revision
+from newsletter.db.session import describe_url, make_engine, make_session_factory
+from newsletter.deliver.outbox import OutboxTransport
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.deliver.transport import Transport
+from newsletter.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a shell needs; use as a context manager so the engine is closed."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @cached_property
+    def tokens(self) -> TokenSigner:
+        """The link signer; built on first use, so commands that sign nothing need no secret key."""
+        return TokenSigner(self.settings.require_secret_key())
+
+    def transport(self, name: str | None = None) -> Transport:
+        """A new transport: `name` (outbox, smtp, sendgrid) or the configured NEWSLETTER_TRANSPORT."""
+        return make_transport(self.settings, name or self.settings.transport)
+
+    def check_database(self) -> None:
+        """ConfigError naming NEWSLETTER_DATABASE_URL when the database is unreachable or not migrated."""
+        where = describe_url(self.settings.database_url)
+        try:
+            current = current_revision(self.engine)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ConfigError(f"NEWSLETTER_DATABASE_URL: cannot use {where}: {reason}") from None
+        head = head_revision()
+        if current != head:
+            raise ConfigError(
+                f"NEWSLETTER_DATABASE_URL: {where} is at revision {current or 'none'}, this version needs "
+                f"{head}; run `newsletter db upgrade`"
+            )
+
+    def ready_to_send(self, transport_name: str | None = None) -> Transport:
+        """Check everything sending needs before it starts (database, signing key, transport settings)."""
+        self.check_database()
+        _ = self.tokens
+        return self.transport(transport_name)
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def build(settings: Settings | None = None) -> Services:
+    """Wire the services for `settings` (read from the environment when None)."""
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    return Services(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+
+def make_transport(settings: Settings, name: str) -> Transport:
+    """The one place choosing outbox, SMTP or SendGrid; a missing setting is a ConfigError."""
+    if name == "outbox":
+        return OutboxTransport(settings.outbox_dir)
+    if name == "smtp":
+        if not settings.smtp_url:
+            raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
+        return SmtpTransport.from_url(settings.smtp_url)
+    if name == "sendgrid":
+        if settings.sendgrid_api_key is None:
+            raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
+        return SendGridTransport(settings.sendgrid_api_key.get_secret_value(), host=settings.sendgrid_host)
+    raise ConfigError(f"NEWSLETTER_TRANSPORT: unknown transport {name!r} (outbox, smtp or sendgrid)")

@@ -1,0 +1,81 @@
+"""The worker process: runs due and interrupted sends; APScheduler only wakes it, the database records all."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from newsletter.deliver.run import Progress, RunReport, SendRunner
+from newsletter.schedule.sends import due_sends
+from newsletter.schedule.wakeups import make_scheduler
+from newsletter.services import Services
+
+_wake_event = threading.Event()
+
+ProgressFor = Callable[[int], Progress | None]
+"""progress_for(send_id) -> a progress callback for that send, or None."""
+
+
+def wake(send_id: int) -> None:
+    """APScheduler job: a send is due; wake the worker loop (the loop decides what to run)."""
+    _wake_event.set()
+
+
+def run_due(
+    services: Services, runner: SendRunner, progress_for: ProgressFor | None = None
+) -> list[RunReport]:
+    """Run every due or interrupted send until none is left that this worker can advance."""
+    reports: list[RunReport] = []
+    stuck: set[int] = set()
+    while not runner.should_stop():
+        with services.sessions() as session:
+            due = [send_id for send_id in due_sends(session) if send_id not in stuck]
+        if not due:
+            return reports
+        for send_id in due:
+            report = runner.run(send_id, progress_for(send_id) if progress_for else None)
+            reports.append(report)
+            if report.status == "sending" and not report.counts:
+                stuck.add(send_id)  # held by another worker's lease or claims: leave it to them
+            if runner.should_stop():
+                break
+    return reports
+
+
+class Worker:
+    """The long-running loop: wakes on APScheduler jobs or every `poll_seconds`, stops cleanly on SIGTERM."""
+
+    def __init__(self, services: Services, runner: SendRunner, *, poll_seconds: float = 15.0) -> None:
+        self.services = services
+        self.runner = runner
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        runner.should_stop = self._stop.is_set
+
+    def stop(self, *_: object) -> None:
+        """Finish the batch in flight, then exit."""
+        self._stop.set()
+        _wake_event.set()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the worker after the batch in flight."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def serve(self, progress_for: ProgressFor | None = None) -> None:
+        """Run until stopped: due sends now, then whenever woken or polled."""
+        scheduler = make_scheduler(self.services.engine)
+        scheduler.start()
+        try:
+            while not self._stop.is_set():
+                _wake_event.clear()
+                run_due(self.services, self.runner, progress_for)
+                _wake_event.wait(self.poll_seconds)
+        finally:
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,75 @@
+"""Signed links: each works for its own purpose only, confirm links expire, unsubscribe links never do."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FrozenClock
+
+from newsletter.audience.tokens import TokenSigner
+from newsletter.errors import InvalidToken
+
+
+def test_tokens_round_trip_public_ids(signer: TokenSigner) -> None:
+    assert signer.read_confirm(signer.confirm_token("sub1", "list1")) == ("sub1", "list1")
+    assert signer.read_unsubscribe(signer.unsubscribe_token("sub1", ["a", "b"])) == ("sub1", ("a", "b"))
+    assert signer.read_unsubscribe(signer.unsubscribe_token("sub1")) == ("sub1", ())
+    assert signer.read_manage(signer.manage_token("sub1")) == "sub1"
+
+
+def test_tokens_are_url_safe_and_carry_no_integer_ids(signer: TokenSigner) -> None:
+    token = signer.unsubscribe_token("Xy_-AbC", ["L1"])
+    assert all(ch.isalnum() or ch in "-_." for ch in token)
+
+
+def test_tampered_token_is_refused_with_a_clear_message(signer: TokenSigner) -> None:
+    token = signer.unsubscribe_token("sub1", ["list1"])
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    with pytest.raises(InvalidToken, match="unsubscribe link is damaged or was not made by this newsletter"):
+        signer.read_unsubscribe(tampered)
+
+
+def test_token_signed_with_another_key_is_refused(signer: TokenSigner) -> None:
+    foreign = TokenSigner("someone-else's-key").unsubscribe_token("sub1")
+    with pytest.raises(InvalidToken, match="not made by this newsletter"):
+        signer.read_unsubscribe(foreign)
+
+
+@pytest.mark.parametrize(
+    ("make", "read", "message"),
+    [
+        ("unsubscribe_token", "read_confirm", "this is an unsubscribe link, not a confirmation link"),
+        ("manage_token", "read_unsubscribe", "this is a preferences link, not an unsubscribe link"),
+        ("confirm_token", "read_manage", "this is a confirmation link, not a preferences link"),
+    ],
+)
+def test_token_for_another_purpose_is_refused(
+    signer: TokenSigner, make: str, read: str, message: str
+) -> None:
+    args = ("sub1", "list1") if make == "confirm_token" else ("sub1",)
+    token = getattr(signer, make)(*args)
+    with pytest.raises(InvalidToken, match=message):
+        getattr(signer, read)(token)
+
+
+def test_confirm_token_expires_after_seven_days(signer: TokenSigner, frozen_clock: FrozenClock) -> None:
+    token = signer.confirm_token("sub1", "list1")
+    frozen_clock.advance(days=6, hours=23)
+    assert signer.read_confirm(token) == ("sub1", "list1")
+    frozen_clock.advance(hours=2)
+    with pytest.raises(InvalidToken, match="confirmation link has expired"):
+        signer.read_confirm(token)
+
+
+def test_unsubscribe_token_never_expires(signer: TokenSigner, frozen_clock: FrozenClock) -> None:
+    token = signer.unsubscribe_token("sub1", ["list1"])
+    frozen_clock.advance(days=3650)
+    assert signer.read_unsubscribe(token) == ("sub1", ("list1",))
+
+
+def test_manage_token_lasts_a_year(signer: TokenSigner, frozen_clock: FrozenClock) -> None:
+    token = signer.manage_token("sub1")
+    frozen_clock.advance(days=364)
+    assert signer.read_manage(token) == "sub1"
+    frozen_clock.advance(days=2)
+    with pytest.raises(InvalidToken, match="preferences link has expired"):
+        signer.read_manage(token)

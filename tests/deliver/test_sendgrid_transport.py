@@ -1,0 +1,267 @@
+"""SendGrid transport against the recording stand-in: payload shape, retries, and honest outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from support import samples
+from support.sendgrid_recorder import (
+    SendGridRecorder,
+    accept,
+    bad_request,
+    drop,
+    rate_limited,
+    server_error,
+    stall,
+)
+from support.smtp_server import free_port
+
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.transport import Envelope, subject_template
+from newsletter.render import merge
+
+from .conftest import Sleeps
+
+
+def transport(url: str, sleeps: Sleeps, **options: Any) -> SendGridTransport:
+    return SendGridTransport("SG.test", host=url, timeout=5.0, sleep=sleeps, **options)
+
+
+def substituted(document: str, substitutions: dict[str, str]) -> str:
+    """What SendGrid does with legacy substitutions: replace each key by its value."""
+    for key, value in substitutions.items():
+        document = document.replace(key, value)
+    return document
+
+
+def test_one_request_per_thousand_recipients_in_order(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    batch = samples.batch(2001)
+    results = transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    sizes = [len(body["personalizations"]) for body in sendgrid_recorder.accepted]
+    assert sizes == [1000, 1000, 1]
+    assert sendgrid_recorder.accepted_recipients == [e.email for e in batch.envelopes]
+    assert [r.delivery_id for r in results] == [e.delivery_id for e in batch.envelopes]
+    assert {r.outcome for r in results} == {"accepted"}
+    assert [results[0].provider_message_id, results[1000].provider_message_id] == ["msg-1", "msg-2"]
+
+
+def test_each_recipient_reads_their_own_values_escaped_in_html_raw_in_text(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    batch = samples.batch(2)
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    text, html = (part["value"] for part in body["content"])
+    assert [part["type"] for part in body["content"]] == ["text/plain", "text/html"]
+    for envelope, person in zip(batch.envelopes, body["personalizations"], strict=True):
+        subs = person["substitutions"]
+        expected_html, expected_text = merge(batch.rendered, envelope.values)
+        assert substituted(html, subs) == expected_html
+        assert substituted(text, subs) == expected_text
+        assert substituted(body["subject"], subs) == subject_template(batch.rendered).render(envelope.values)
+    first = substituted(html, body["personalizations"][0]["substitutions"])
+    assert "Hello Ann &lt;1&gt; &amp; Co," in first
+    assert 'href="https://northwind-health.example/u/tok1?list=daily&amp;x=1"' in first
+    assert "Hello Ann <1> & Co," in substituted(text, body["personalizations"][0]["substitutions"])
+
+
+def test_fallback_used_when_a_value_is_missing(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
+    values = {**samples.values(1), "first_name": ""}
+    batch = samples.batch([Envelope(1, "reader1@example.org", values)])
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    subs = body["personalizations"][0]["substitutions"]
+    assert substituted(body["subject"], subs) == "Friend, a short walk after dinner"
+
+
+def test_envelope_ids_unsubscribe_headers_and_message_settings(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    send_at = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    batch = samples.batch(
+        2, categories=["daily-brief", "issue-2026-11-20"], send_at=send_at, sendgrid_batch_id="B42"
+    )
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    person = body["personalizations"][1]
+    assert person["to"] == [{"email": "reader2@example.org"}]
+    assert person["custom_args"] == {"send_id": "7", "delivery_id": "2"}
+    assert person["headers"] == {
+        "List-Unsubscribe": "<https://northwind-health.example/u/tok2?list=daily&x=1>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert body["from"] == {"email": "brief@northwind-health.example", "name": "Daily Wellness Brief"}
+    assert body["reply_to"] == {"email": "readers@northwind-health.example"}
+    assert body["asm"] == {"group_id": 4242}
+    assert body["categories"] == ["daily-brief", "issue-2026-11-20"]
+    assert body["send_at"] == int(send_at.timestamp())
+    assert body["batch_id"] == "B42"
+    assert "mail_settings" not in body
+
+
+def test_without_asm_or_categories_those_keys_are_left_out(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    plain = samples.publication(sendgrid={}, reply_to=None)
+    transport(sendgrid_recorder.url, sleeps).send_batch(samples.batch(1, publication=plain))
+
+    (body,) = sendgrid_recorder.accepted
+    assert not {"asm", "categories", "reply_to", "send_at", "batch_id"} & body.keys()
+
+
+def test_test_sends_are_marked_and_sandbox_only_when_asked(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    transport(sendgrid_recorder.url, sleeps, sandbox=True).send_batch(samples.batch(1, is_test=True))
+
+    (body,) = sendgrid_recorder.accepted
+    assert body["mail_settings"] == {"sandbox_mode": {"enable": True}}
+    assert body["personalizations"][0]["custom_args"]["test"] == "1"
+
+
+def test_recipient_without_unsubscribe_link_is_failed_and_not_sent(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    envs = samples.envelopes(3)
+    envs[1] = Envelope(2, "reader2@example.org", {"first_name": "Bo"})
+    results = transport(sendgrid_recorder.url, sleeps).send_batch(samples.batch(envs))
+
+    assert [r.outcome for r in results] == ["accepted", "failed", "accepted"]
+    assert "unsubscribe_url" in results[1].detail
+    assert sendgrid_recorder.accepted_recipients == ["reader1@example.org", "reader3@example.org"]
+
+
+def test_rate_limit_waits_until_reset_then_sends_once(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    sendgrid_recorder.script(rate_limited(reset_in=5), accept())
+    batch = samples.batch(3)
+    results = transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    assert [r.outcome for r in results] == ["accepted"] * 3
+    assert [r.status for r in sendgrid_recorder.requests] == [429, 202]
+    assert sendgrid_recorder.accepted_recipients == [e.email for e in batch.envelopes]
+    assert len(sleeps) == 1
+    assert 4.0 <= sleeps[0] <= 6.0
+
+
+def test_rate_limit_wait_is_capped(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
+    sendgrid_recorder.script(rate_limited(reset_in=3600), accept())
+    results = transport(sendgrid_recorder.url, sleeps, max_rate_limit_wait=60).send_batch(samples.batch(1))
+
+    assert results[0].outcome == "accepted"
+    assert sleeps == [60]
+
+
+def test_server_error_backs_off_then_sends_once(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
+    sendgrid_recorder.script(server_error(500), server_error(503), accept())
+    results = transport(sendgrid_recorder.url, sleeps).send_batch(samples.batch(2))
+
+    assert [r.outcome for r in results] == ["accepted", "accepted"]
+    assert [r.status for r in sendgrid_recorder.requests] == [500, 503, 202]
+    assert len(sendgrid_recorder.accepted) == 1
+    assert 0.5 <= sleeps[0] <= 1.0
+    assert 1.0 <= sleeps[1] <= 2.0
+
+
+def test_server_errors_give_up_after_bounded_attempts_as_retry(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    sendgrid_recorder.script(*[server_error(502, "bad gateway")] * 3)
+    results = transport(sendgrid_recorder.url, sleeps, max_attempts=3).send_batch(samples.batch(2))
+
+    assert {r.outcome for r in results} == {"retry"}
+    assert "HTTP 502: bad gateway" in results[0].detail
+    assert "3 attempts" in results[0].detail
+    assert len(sendgrid_recorder.requests) == 3
+    assert len(sleeps) == 2
+    assert sendgrid_recorder.accepted == []
+
+
+def test_bad_request_fails_with_sendgrids_message_and_is_not_retried(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    sendgrid_recorder.script(
+        bad_request("The from email does not contain a valid address.", field="from.email")
+    )
+    results = transport(sendgrid_recorder.url, sleeps).send_batch(samples.batch(2))
+
+    assert {r.outcome for r in results} == {"failed"}
+    assert results[0].detail == "HTTP 400: from.email: The from email does not contain a valid address."
+    assert len(sendgrid_recorder.requests) == 1
+    assert sleeps == []
+
+
+def test_rejected_api_key_is_retry_not_failed(sleeps: Sleeps) -> None:
+    with SendGridRecorder(api_key="SG.right") as recorder:
+        results = SendGridTransport("SG.wrong", host=recorder.url, sleep=sleeps).send_batch(samples.batch(2))
+
+    assert {r.outcome for r in results} == {"retry"}
+    assert results[0].detail.startswith("HTTP 401")
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("reply", [stall(10.0), drop()], ids=["timeout", "dropped"])
+def test_timeout_or_dropped_connection_is_unknown_and_never_resent(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps, reply: Any
+) -> None:
+    sendgrid_recorder.script(reply)
+    batch = samples.batch(3)
+    results = SendGridTransport("SG.test", host=sendgrid_recorder.url, timeout=0.5, sleep=sleeps).send_batch(
+        batch
+    )
+
+    assert {r.outcome for r in results} == {"unknown"}
+    assert results[0].detail.startswith("outcome unknown")
+    assert len(sendgrid_recorder.requests) == 1
+    assert sleeps == []
+
+
+def test_unreachable_server_is_retry_after_bounded_attempts(sleeps: Sleeps) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    results = SendGridTransport("SG.test", host=url, max_attempts=2, sleep=sleeps).send_batch(
+        samples.batch(2)
+    )
+
+    assert {r.outcome for r in results} == {"retry"}
+    assert "ConnectionRefusedError" in results[0].detail
+    assert len(sleeps) == 1
+
+
+def test_requests_do_not_inherit_headers_from_earlier_calls(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    sg = transport(sendgrid_recorder.url, sleeps)
+    sg.create_batch_id()
+    sg.send_batch(samples.batch(1))
+    sg.resume_scheduled("B1")
+    sg.send_batch(samples.batch(1))
+
+    sends = sendgrid_recorder.requests
+    assert [r.headers["Authorization"] for r in sends] == ["Bearer SG.test"] * 2
+    assert all(isinstance(r.body, dict) for r in sends)  # JSON objects, not a JSON-encoded string
+    delete = next(r for r in sendgrid_recorder.all_requests if r.method == "DELETE")
+    assert "Content-Type" not in delete.headers
+
+
+def test_scheduled_send_pause_cancel_resume(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
+    sg = transport(sendgrid_recorder.url, sleeps)
+    batch_id = sg.create_batch_id()
+
+    sg.pause_scheduled(batch_id)
+    assert sendgrid_recorder.scheduled_status(batch_id) == "pause"
+    assert sg.scheduled_status(batch_id) == "pause"
+    sg.cancel_scheduled(batch_id)  # a second status needs PATCH, not POST
+    assert sendgrid_recorder.scheduled_status(batch_id) == "cancel"
+    sg.resume_scheduled(batch_id)
+    assert sendgrid_recorder.scheduled_status(batch_id) is None
+    assert sg.scheduled_status(batch_id) is None
+    sg.resume_scheduled(batch_id)  # nothing to resume: no error

@@ -1,0 +1,45 @@
+"""The seam itself: every transport fits the protocol; batches refuse ambiguous times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from support import samples
+
+from newsletter.deliver import (
+    MemoryTransport,
+    OutboxTransport,
+    SendGridTransport,
+    SmtpTransport,
+    Transport,
+)
+from newsletter.errors import ConfigError
+
+
+def test_every_transport_fits_the_protocol(tmp_path: Path) -> None:
+    transports: list[Transport] = [
+        MemoryTransport(),
+        OutboxTransport(tmp_path),
+        SendGridTransport("SG.test", host="http://127.0.0.1:9"),
+        SmtpTransport.from_url("smtp://127.0.0.1:9"),
+    ]
+    assert [(t.name, t.max_batch_size) for t in transports] == [
+        ("memory", 1000),
+        ("outbox", 1000),
+        ("sendgrid", 1000),
+        ("smtp", 100),
+    ]
+    for transport in transports:
+        transport.close()
+
+
+def test_send_at_must_carry_a_time_zone() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        samples.batch(1, send_at=datetime(2026, 11, 20, 6, 0))
+
+
+def test_sendgrid_needs_an_api_key() -> None:
+    with pytest.raises(ConfigError, match="SENDGRID_API_KEY"):
+        SendGridTransport("")

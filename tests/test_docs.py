@@ -1,0 +1,40 @@
+"""The README documents every CLI command, and the two set-up commands it promises exist."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+
+from newsletter.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group: click.Group, prefix: str = "newsletter") -> Iterator[str]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+        else:
+            yield f"{prefix} {name}"
+
+
+@pytest.mark.parametrize("command", list(_commands(main)))
+def test_readme_lists_every_command(command: str) -> None:
+    words = command.split()
+    listed = command in README or f"`{words[-1]} SEND`" in README
+    assert listed, f"README.md does not document `{command}`"
+
+
+@pytest.mark.parametrize("script", ["scripts/demo", "scripts/test", ".ci/run"])
+def test_setup_scripts_exist_and_are_executable(script: str) -> None:
+    assert f"{script}" in README or script == ".ci/run"
+    assert os.access(ROOT / script, os.X_OK)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
