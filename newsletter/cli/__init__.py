@@ -47,4 +47,3 @@ _sends.register(main)
 from newsletter.cli import demo as _demo  # noqa: E402
 
 _demo.register(main)
-
