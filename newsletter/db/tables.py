@@ -269,10 +269,6 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[str | None] = mapped_column(Text)
-    # Set by event ingestion (events stage): the provider's last word and a bit per event kind seen.
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    event_flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WorkerLease(Base):
