@@ -37,7 +37,7 @@ def run_due(
         for send_id in due:
             report = runner.run(send_id, progress_for(send_id) if progress_for else None)
             reports.append(report)
-            if report.status == "sending" and not report.counts:
+            if report.status in {"scheduled", "sending"} and not report.counts:
                 stuck.add(send_id)  # held by another worker's lease or claims: leave it to them
             if runner.should_stop():
                 break

@@ -47,3 +47,11 @@ _sends.register(main)
 from newsletter.cli import demo as _demo  # noqa: E402
 
 _demo.register(main)
+
+from newsletter.cli import reports as _reports  # noqa: E402
+
+_reports.register(main)
+
+from newsletter.cli import users as _users  # noqa: E402
+
+_users.register(main)

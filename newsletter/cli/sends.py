@@ -164,11 +164,12 @@ def _state_command(name: str, action: str, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("send")
     def command(send: str) -> None:
-        with checked_services() as svc, svc.sessions.begin() as session:
-            row = getattr(sending, action)(session, send)
-            status = row.status
+        with checked_services() as svc:
+            with svc.sessions.begin() as session:
+                row = getattr(sending, action)(session, send)
+                status = row.status
             if action == "resume":
-                add_wakeup(svc.engine, row)
+                add_wakeup(svc.engine, row)  # after the commit: the job store writes on its own connection
         click.echo(f"send {row.id} is {status}")
 
     return command

@@ -269,6 +269,10 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[str | None] = mapped_column(Text)
+    # Set by event ingestion (events stage): the provider's last word and a bit per event kind seen.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WorkerLease(Base):
@@ -282,3 +286,82 @@ class WorkerLease(Base):
 
 
 # ---------------------------------------------------------------- events and reports (events stage)
+
+
+class Event(Base):
+    """One provider event (SendGrid webhook), stored once by sg_event_id, linked to its delivery if known.
+
+    The address itself is not kept: `email_hash` (as in suppressions) and `domain` are. `detail` holds
+    every other field SendGrid sent (unknown ones included); `suppression` is the reason this event
+    suppressed the address with, if it did (the evidence behind a source="sendgrid-webhook" suppression);
+    those events are indexed by `email_hash` (only those: a full index would slow ingestion by ~10%).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_send_id_type", "send_id", "type"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    sg_event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    send_id: Mapped[int | None] = mapped_column(Id, ForeignKey("sends.id", ondelete="SET NULL"))
+    delivery_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(255), default="")
+    sg_message_id: Mapped[str | None] = mapped_column(String(255))
+    bounce_type: Mapped[str | None] = mapped_column(String(16))
+    classification: Mapped[str | None] = mapped_column(String(64))
+    machine_open: Mapped[bool | None] = mapped_column()
+    url: Mapped[str | None] = mapped_column(Text)
+    suppression: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+
+
+Index(
+    "ix_events_email_hash_suppressing",
+    Event.email_hash,
+    sqlite_where=Event.suppression.is_not(None),
+    postgresql_where=Event.suppression.is_not(None),
+)
+
+
+class SendCounter(Base):
+    """A running figure of one send's report (name, key → value), kept by event ingestion.
+
+    Reports read these few rows instead of counting millions of events; ingestion adds to them in the
+    same transaction that stores the events, so they always agree with the events table.
+    """
+
+    __tablename__ = "send_counters"
+
+    send_id: Mapped[int] = mapped_column(Id, ForeignKey("sends.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+Index("ix_deliveries_send_id_domain_status", Delivery.send_id, Delivery.domain, Delivery.status)
+"""Recipients per mailbox provider and status, for a send's report (reports stage)."""
+
+
+# ---------------------------------------------------------------- staff accounts (web shell)
+
+STAFF_ROLES = ("editor", "publisher", "operations", "admin")
+
+
+class StaffUser(Base):
+    """A person who signs in to the staff web app: an argon2 password hash and one role."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

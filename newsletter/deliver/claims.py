@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import any_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
+from newsletter.audience.bulk import among
 from newsletter.db.session import dialect_insert
 from newsletter.db.tables import Delivery, Subscriber, WorkerLease
 from newsletter.deliver.transport import chunked
@@ -126,24 +127,33 @@ class Claimed:
     attributes: dict[str, Any]
 
 
-def claim_batch(session: Session, send_id: int, me: str, size: int) -> list[Claimed]:
-    """Mark up to `size` due pending rows of a send as `sending` by `me`, in id order, and return them."""
+def claim_batch(session: Session, send_id: int, me: str, size: int, *, after: int = 0) -> list[Claimed]:
+    """Mark up to `size` due pending rows of a send with ids above `after` as `sending` by `me`; return them.
+
+    `after` is the caller's keyset cursor: the index on (send_id, status, id) leads straight to the
+    next pending rows instead of past every row claimed before. PostgreSQL locks the chosen rows with
+    SKIP LOCKED, so concurrent workers take disjoint batches, and takes them as one array so the plan
+    cannot turn into a scan of the whole send.
+    """
     now = clock.now()
     due = (
         select(Delivery.id)
         .where(
             Delivery.send_id == send_id,
             Delivery.status == "pending",
+            Delivery.id > after,
             or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
         )
         .order_by(Delivery.id)
         .limit(size)
     )
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        chosen = Delivery.id == any_(func.array(due.with_for_update(skip_locked=True).scalar_subquery()))
+    else:
+        chosen = Delivery.id.in_(due.scalar_subquery())
     claimed = session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()))
+        .where(chosen)
         .values(status="sending", claimed_by=me, claimed_at=now, attempts=Delivery.attempts + 1)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
@@ -151,7 +161,7 @@ def claim_batch(session: Session, send_id: int, me: str, size: int) -> list[Clai
     ids = sorted(claimed.scalars())
     if not ids:
         return []
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Delivery.id,
             Delivery.subscriber_id,
@@ -161,7 +171,7 @@ def claim_batch(session: Session, send_id: int, me: str, size: int) -> list[Clai
             Subscriber.attributes,
         )
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.id.in_(ids))
+        .where(among(session, Delivery.id, ids))
         .order_by(Delivery.id)
     )
-    return [Claimed(r[0], r[1], r[2], r[3], r[4], dict(r[5] or {})) for r in rows]
+    return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5] or {}) for r in rows]

@@ -12,12 +12,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
+from newsletter.audience.bulk import among
 from newsletter.audience.recipients import recipients, suppressed_among
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import Delivery, MailingList, Send, SendList
 from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
+from newsletter.deliver.marks import mark_results
 from newsletter.deliver.materialize import materialize
-from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
+from newsletter.deliver.transport import Envelope, OutgoingBatch, Transport
 from newsletter.deliver.values import LinkMaker
 from newsletter.errors import ScheduleError
 from newsletter.schedule.snapshot import publication_of, rendered_of
@@ -119,6 +121,7 @@ class SendRunner:
             report.status, report.error = send.status, error
 
     def _loop(self, send_id: int, context: _Context, report: RunReport, progress: Progress | None) -> None:
+        after = 0  # keyset cursor: the last delivery id this run claimed
         while not self.should_stop():
             with self.sessions.begin() as session:
                 status = session.scalar(select(Send.status).where(Send.id == send_id))
@@ -130,9 +133,15 @@ class SendRunner:
                 ):
                     report.status = "sending"
                     return
-                claimed = self._claim(session, send_id, context, report)
+                claimed = self._claim(session, send_id, after)
+                if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
+                    after = 0
+                    claimed = self._claim(session, send_id, after)
+                sendable = self._unsuppressed(session, claimed, context, report)
             if claimed:
-                self._deliver(send_id, context, claimed, report)
+                after = claimed[-1].delivery_id
+                if sendable:
+                    self._deliver(send_id, context, sendable, report)
                 if progress is not None:
                     progress(*self._progress(send_id))
                 continue
@@ -140,10 +149,15 @@ class SendRunner:
                 return
         report.status = "sending"
 
-    def _claim(self, session: Session, send_id: int, context: _Context, report: RunReport) -> list[Claimed]:
+    def _claim(self, session: Session, send_id: int, after: int) -> list[Claimed]:
         size = min(self.options.batch_size, self.transport.max_batch_size)
-        claimed = claim_batch(session, send_id, self.worker_id, size)
-        if context.is_test:
+        return claim_batch(session, send_id, self.worker_id, size, after=after)
+
+    def _unsuppressed(
+        self, session: Session, claimed: list[Claimed], context: _Context, report: RunReport
+    ) -> list[Claimed]:
+        """The claimed rows still to be mailed; the rest (unsubscribed since, suppressed, erased) skipped."""
+        if context.is_test or not claimed:
             return claimed
         subscriber_ids = [c.subscriber_id for c in claimed if c.subscriber_id is not None]
         blocked = suppressed_among(session, subscriber_ids, context.list_ids)
@@ -151,9 +165,11 @@ class SendRunner:
         if skipped:
             session.execute(
                 update(Delivery)
-                .where(Delivery.id.in_(skipped))
+                .where(among(session, Delivery.id, skipped))
                 .values(
-                    status="skipped", detail="unsubscribed, suppressed or erased before this batch was sent"
+                    status="skipped",
+                    claimed_by=None,
+                    detail="unsubscribed, suppressed or erased before this batch was sent",
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -182,38 +198,15 @@ class SendRunner:
         )
         results = self.transport.send_batch(batch)
         with self.sessions.begin() as session:
-            self._mark(session, results, {c.delivery_id: c for c in claimed}, report)
-
-    def _mark(
-        self, session: Session, results: list[DeliveryResult], claimed: dict[int, Claimed], report: RunReport
-    ) -> None:
-        now = clock.now()
-        attempts = dict(
-            session.execute(
-                select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(list(claimed)))
-            ).all()
-        )
-        rows: list[dict[str, Any]] = []
-        for result in results:
-            row: dict[str, Any] = {
-                "id": result.delivery_id,
-                "detail": result.detail or None,
-                "claimed_by": None,
-            }
-            outcome = result.outcome
-            if outcome == "retry" and attempts.get(result.delivery_id, 0) >= self.options.max_attempts:
-                outcome = "failed"
-                row["detail"] = f"gave up after {self.options.max_attempts} attempts: {result.detail}"
-            if outcome == "retry":
-                delay = self.options.retry_base_seconds * 2 ** (attempts.get(result.delivery_id, 1) - 1)
-                row.update(status="pending", not_before=now + timedelta(seconds=delay))
-            else:
-                row.update(status=outcome, sent_at=now if outcome == "accepted" else None)
-                row["provider_message_id"] = result.provider_message_id
-            rows.append(row)
-            report.add(outcome)
-        if rows:
-            session.execute(update(Delivery), rows)
+            outcomes = mark_results(
+                session,
+                results,
+                now=clock.now(),
+                max_attempts=self.options.max_attempts,
+                retry_base_seconds=self.options.retry_base_seconds,
+            )
+        for outcome, n in outcomes.items():
+            report.add(outcome, n)
 
     def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:
         """True when the run is over (send finished or others still hold claims); else waits for retries."""

@@ -13,7 +13,8 @@ from datetime import UTC
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from newsletter.db.tables import Send
 
@@ -47,8 +48,11 @@ class _StoreOnlyScheduler(BaseScheduler):  # type: ignore[misc]
 
 def add_wakeup(engine: Engine, send: Send) -> None:
     """Store a job that wakes the worker at the send's time (replacing an earlier one for the send)."""
+    # The job store's own engine: shutting the store down disposes its engine, which must not be the
+    # caller's (a session of it may still hold a connection).
+    store_engine = create_engine(engine.url, poolclass=NullPool)
     scheduler = _StoreOnlyScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename=JOB_TABLE)},
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
     )

@@ -1,0 +1,298 @@
+"""Benchmark a whole send through the SendGrid transport: recipients/second and peak memory.
+
+    .venv/bin/python bench/send.py [--sizes 100000,1000000] [--batch-size 1000] [--profile FILE]
+
+For each size and backend (SQLite file; PostgreSQL too when NEWSLETTER_TEST_POSTGRES_URL is set,
+in a throw-away schema), a child process creates N subscribers on one list (bulk SQL, streamed in
+chunks), schedules the rendered sample issue and runs SendRunner to the end against a minimal
+SendGrid stand-in in this (parent) process that only counts requests and recipients.
+
+The time is end to end: starting the send (materialising one delivery row per recipient), then
+claim, suppression check, merge values with signed links, payload, HTTP and marking each batch.
+Peak memory is resource.getrusage(RUSAGE_SELF).ru_maxrss of the child (its peak resident set size,
+loading included); similar figures at both sizes mean memory is flat in the list size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SAMPLE = ROOT / "issues" / "2026-11-20-muscle-loss-culprit.yaml"
+TARGET = 20_000
+LOAD_CHUNK = 20_000
+
+
+# ---------------------------------------------------------------- the stand-in (parent process)
+
+
+class CountingStandIn(ThreadingHTTPServer):
+    """Answers every POST /v3/mail/send with 202 and counts requests and `to` addresses."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.recipients = 0
+        self.bytes = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = self.recipients = self.bytes = 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CountingStandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.requests += 1
+            self.server.recipients += body.count(b'"to":[')
+            self.server.bytes += len(body)
+        self.send_response(202)
+        self.send_header("X-Message-Id", f"bench-{self.server.requests}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+# ---------------------------------------------------------------- the sending child
+
+
+def load_subscribers(engine: Any, list_name: str, count: int) -> None:
+    """`count` active members of a new list, in chunks: COPY on PostgreSQL, executemany on SQLite."""
+    from newsletter import clock
+    from newsletter.audience.lists import create_list
+    from newsletter.db.session import make_session_factory
+
+    with make_session_factory(engine)() as session:
+        list_id = create_list(session, list_name).id
+    now = clock.now()
+    postgres = engine.dialect.name == "postgresql"
+    stamp = now.isoformat() if postgres else now.replace(tzinfo=None).isoformat(" ")
+    for start in range(1, count + 1, LOAD_CHUNK):
+        ids = range(start, min(start + LOAD_CHUNK, count + 1))
+        people = [_person(n, stamp) for n in ids]
+        members = [(n, list_id, "active", stamp, stamp, stamp) for n in ids]
+        with engine.begin() as conn:
+            if postgres:
+                cursor = conn.connection.driver_connection.cursor()
+                with cursor.copy(f"COPY subscribers ({PEOPLE}) FROM STDIN") as copy:
+                    for row in people:
+                        copy.write_row(row)
+                with cursor.copy(f"COPY subscriptions ({MEMBERS}) FROM STDIN") as copy:
+                    for member in members:
+                        copy.write_row(member)
+            else:
+                conn.exec_driver_sql(
+                    f"INSERT INTO subscribers ({PEOPLE}) VALUES ({', '.join('?' * 9)})", people
+                )
+                conn.exec_driver_sql(
+                    f"INSERT INTO subscriptions ({MEMBERS}) VALUES ({', '.join('?' * 6)})", members
+                )
+    if postgres:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), %s)", (count,))
+
+
+PEOPLE = "id, public_id, email, email_hash, name, attributes, status, created_at, updated_at"
+MEMBERS = "subscriber_id, list_id, status, created_at, subscribed_at, updated_at"
+
+
+def _person(n: int, stamp: str) -> tuple[Any, ...]:
+    from newsletter.audience.addresses import email_hash
+
+    email = f"reader.{n}@example{n % 97}.com"
+    attributes = json.dumps({"first_name": f"Reader{n}", "plan": "free"})
+    return (
+        n,
+        secrets.token_urlsafe(16),
+        email,
+        email_hash(email),
+        f"Reader{n} Lee",
+        attributes,
+        "enabled",
+        stamp,
+        stamp,
+    )
+
+
+def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profile: str | None) -> None:
+    """Load `size` subscribers into `url`, run one send to the end, print one JSON line of figures."""
+    from newsletter.audience.tokens import TokenSigner
+    from newsletter.content.load import load_issue
+    from newsletter.db.migrate import upgrade
+    from newsletter.db.session import make_engine, make_session_factory
+    from newsletter.deliver.claims import worker_identity
+    from newsletter.deliver.run import RunOptions, SendRunner
+    from newsletter.deliver.sendgrid import SendGridTransport
+    from newsletter.render import render_issue
+    from newsletter.schedule.sends import create_send
+
+    engine = make_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    load_subscribers(engine, "bench", size)
+    if analyze and engine.dialect.name == "postgresql":
+        with engine.connect() as conn:  # what autovacuum does soon after a bulk load
+            conn.exec_driver_sql("ANALYZE subscribers, subscriptions")
+            conn.commit()
+    loaded = time.perf_counter() - started
+    sessions = make_session_factory(engine)
+    issue = load_issue(SAMPLE)
+    rendered = render_issue(issue.issue, issue.publication, slug=issue.slug)
+    with sessions.begin() as session:
+        send_id = create_send(
+            session, rendered, issue.publication, list_names=["bench"], transport="sendgrid"
+        ).id
+    runner = SendRunner(
+        sessions,
+        SendGridTransport("SG.bench", host=host),
+        TokenSigner("bench-secret-key-" + "x" * 32),
+        worker_identity(),
+        RunOptions(batch_size=batch_size),
+    )
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    report = runner.run(send_id)
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    print(
+        json.dumps(
+            {
+                "status": report.status,
+                "accepted": report.counts.get("accepted", 0),
+                "counts": report.counts,
+                "seconds": seconds,
+                "load_seconds": loaded,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KB
+                "loaded_mb": rss_before / 1024,
+            }
+        )
+    )
+
+
+# ---------------------------------------------------------------- driving it
+
+
+def postgres_schema(base: str) -> tuple[str, str]:
+    """A fresh schema and a URL whose search_path points at it."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    joiner = "&" if "?" in base else "?"
+    return schema, f"{base}{joiner}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(base: str, schema: str) -> None:
+    """Remove a schema made by postgres_schema."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def run(label: str, url: str, size: int, standin: CountingStandIn, args: argparse.Namespace) -> None:
+    """One send in a child process; print its figures and check the stand-in saw everyone once."""
+    standin.reset()
+    command = [sys.executable, __file__, "--child", url, str(size), standin.url, str(args.batch_size)]
+    if args.no_analyze:
+        command.append("--no-analyze")
+    if args.profile:
+        command += ["--profile", f"{args.profile}.{label}.{size}"]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    rate = size / figures["seconds"]
+    verdict = "ok" if rate >= TARGET else f"below the {TARGET:,}/s target"
+    print(
+        f"{label:<11} {size:>9,} recipients  {figures['seconds']:6.1f} s  {rate:>8,.0f} recipients/s  "
+        f"peak RSS {figures['peak_mb']:5.0f} MB (after loading {figures['loaded_mb']:4.0f} MB)  "
+        f"{standin.requests:,} requests, {standin.bytes / 1e6:,.0f} MB  [{verdict}]"
+    )
+    if figures["status"] != "sent" or figures["accepted"] != size or standin.recipients != size:
+        raise SystemExit(
+            f"{label}: expected {size} accepted once each; got {figures['counts']}, "
+            f"stand-in saw {standin.recipients} recipients"
+        )
+
+
+def main() -> None:
+    """Run each size on each backend; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated list sizes")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--no-analyze", action="store_true", help="skip ANALYZE after loading (PostgreSQL)")
+    parser.add_argument("--profile", help="write cProfile output of each run to PROFILE.<backend>.<size>")
+    parser.add_argument("--child", nargs=4, metavar=("URL", "SIZE", "HOST", "BATCH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, size, host, batch = args.child
+        child(url, int(size), host, int(batch), not args.no_analyze, args.profile)
+        return
+    sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+    backends = [b.strip() for b in args.backends.split(",")]
+    postgres = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
+    print(f"end to end (materialise + claim + merge + payload + HTTP + mark), batches of {args.batch_size}")
+    print("peak RSS: ru_maxrss (resource.getrusage) of the sending child process, loading included")
+    standin = CountingStandIn()
+    threading.Thread(target=standin.serve_forever, daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-send-") as folder:
+            for size in sizes:
+                if "sqlite" in backends:
+                    run("sqlite", f"sqlite:///{folder}/send-{size}.db", size, standin, args)
+                if "postgresql" not in backends:
+                    continue
+                if not postgres:
+                    print("postgresql  skipped: NEWSLETTER_TEST_POSTGRES_URL is not set")
+                    continue
+                schema, url = postgres_schema(postgres)
+                try:
+                    run("postgresql", url, size, standin, args)
+                finally:
+                    drop_schema(postgres, schema)
+    finally:
+        standin.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""Storing SendGrid events once and applying their effects, a batch per transaction.
+
+For each batch (the caller commits):
+
+* **Once only.** Events are inserted with ON CONFLICT DO NOTHING on `sg_event_id` (SendGrid retries a
+  batch for 24 hours); only the events actually inserted have effects, so a retried batch changes nothing.
+* **Linking.** An event belongs to a delivery when its custom args `delivery_id` names a delivery row
+  and its `send_id` (if given) is that row's send. Other events are stored unlinked: they still
+  suppress, but count in no report.
+* **Delivery rows.** Each linked event sets its kind's bit in `Delivery.event_flags`. delivered,
+  bounce (hard or blocked) and dropped set `outcome`/`outcome_at` (the latest of them wins); deferred
+  does only while nothing final is known. **Reconciliation:** a delivery whose status is `unknown` (the
+  worker died mid-request, so we do not know whether SendGrid accepted it) becomes `accepted` on any
+  provider event, since SendGrid only reports on mail it accepted.
+* **Suppressions.** A hard bounce (`bounce` with type "bounce"), a spam report, an unsubscribe and a
+  group unsubscribe suppress the address globally (hard_bounce, spam_complaint, unsubscribed,
+  unsubscribed) with source "sendgrid-webhook"; the event row keeps the reason in `suppression`, as
+  evidence. Group unsubscribes are global because each publication has one ASM group and no ASM
+  group → list mapping exists. Blocked (soft) bounces, deferrals and drops suppress nothing.
+* **Counters.** Report figures are kept in `send_counters` in the same transaction: per kind, per
+  hour, per link, per bounce classification, and unique figures (once per delivery, by its flags)
+  overall and per recipient domain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter import clock
+from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_and_hash
+from newsletter.audience.bulk import among
+from newsletter.audience.suppressions import suppress_hash
+from newsletter.db.tables import Delivery
+from newsletter.events import kinds
+from newsletter.events.sendgrid_webhook import Event
+from newsletter.events.store import (
+    DeliveryState,
+    add_counters,
+    insert_events,
+    lock_deliveries,
+    update_deliveries,
+)
+
+SOURCE = "sendgrid-webhook"
+LINK_KEY_LENGTH = 1000
+_TOKEN = re.compile(r"[A-Za-z0-9_.~-]{40,}")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one batch did: events received, newly stored, already known, linked, addresses suppressed."""
+
+    received: int
+    stored: int
+    duplicates: int
+    linked: int
+    suppressed: int
+
+
+class Target(NamedTuple):
+    """The delivery an event is about."""
+
+    delivery_id: int
+    send_id: int
+    domain: str
+    email: str
+
+
+Deltas = Counter[tuple[int, str, str]]
+
+
+def ingest(session: Session, events: Sequence[Event], *, received_at: datetime | None = None) -> IngestResult:
+    """Store the new events of a batch and apply their effects; the caller commits."""
+    now = received_at or clock.now()
+    unique = sorted({e.sg_event_id: e for e in reversed(events)}.values(), key=lambda e: e.sg_event_id)
+    targets = _targets(session, unique)
+    rows = []
+    addresses: dict[str, tuple[str, str] | None] = {}
+    known: dict[str, tuple[str, str] | None] = {}
+    for event in unique:
+        target = targets.get(event.sg_event_id)
+        address = _address(event, target, known)
+        addresses[event.sg_event_id] = address
+        rows.append(_row(event, target, address, now))
+    inserted = insert_events(session, rows)
+    new = [e for e in unique if e.sg_event_id in inserted]
+    linked = [(e, targets[e.sg_event_id]) for e in new if e.sg_event_id in targets]
+    deltas: Deltas = Counter()
+    _count_events(linked, deltas)
+    _apply_to_deliveries(session, linked, deltas)
+    add_counters(session, deltas)
+    suppressed = _suppress(session, new, addresses)
+    return IngestResult(len(events), len(new), len(events) - len(new), len(linked), suppressed)
+
+
+def link_key(url: str) -> str:
+    """A click's link as reports group it: per-recipient tokens (40+ URL-safe characters) become {token}."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host: keep the text as it came
+        return url[:LINK_KEY_LENGTH]
+    path = "/".join("{token}" if _TOKEN.fullmatch(seg) else seg for seg in parts.path.split("/"))
+    query = "&".join(_token_param(param) for param in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))[:LINK_KEY_LENGTH]
+
+
+def _token_param(param: str) -> str:
+    name, eq, value = param.partition("=")
+    return f"{name}={{token}}" if eq and _TOKEN.fullmatch(value) else param
+
+
+def _targets(session: Session, events: Iterable[Event]) -> dict[str, Target]:
+    """sg_event_id → delivery, for events whose custom args name an existing delivery of that send."""
+    wanted = {e.delivery_id for e in events if e.delivery_id is not None}
+    if not wanted:
+        return {}
+    query = select(Delivery.id, Delivery.send_id, Delivery.domain, Delivery.email).where(
+        among(session, Delivery.id, wanted)
+    )
+    found = {row.id: Target(row.id, row.send_id, row.domain, row.email) for row in session.execute(query)}
+    out = {}
+    for event in events:
+        target = found.get(event.delivery_id) if event.delivery_id is not None else None
+        if target is not None and event.send_id in (None, target.send_id):
+            out[event.sg_event_id] = target
+    return out
+
+
+def _address(
+    event: Event, target: Target | None, known: dict[str, tuple[str, str] | None]
+) -> tuple[str, str] | None:
+    """The address, normalised, and its hash: the delivery's if linked (stored normalised), else the event's.
+
+    `known` caches answers within a batch: a recipient's events usually travel together.
+    """
+    raw = target.email if target is not None else event.email
+    if raw is None:
+        return None
+    if raw not in known:
+        try:
+            known[raw] = (raw, email_hash(raw)) if target is not None else normalise_and_hash(raw)
+        except InvalidAddress:
+            known[raw] = None
+    return known[raw]
+
+
+def _row(
+    event: Event, target: Target | None, address: tuple[str, str] | None, now: datetime
+) -> tuple[Any, ...]:
+    """The event as a row of store.EVENT_COLUMNS."""
+    reason = kinds.SUPPRESSING.get(event.kind) if address is not None else None
+    if target is not None:
+        domain = target.domain
+    else:
+        domain = address[0].rpartition("@")[2] if address is not None else ""
+    return (
+        event.sg_event_id,
+        event.type,
+        event.occurred_at,
+        now,
+        target.send_id if target else None,
+        target.delivery_id if target else None,
+        address[1] if address is not None else None,
+        domain[:255],
+        event.sg_message_id,
+        event.bounce_type,
+        event.classification,
+        event.machine_open,
+        event.url,
+        reason,
+        orjson.dumps(event.detail).decode(),
+    )
+
+
+def _count_events(linked: Sequence[tuple[Event, Target]], deltas: Deltas) -> None:
+    """Totals per kind, per kind and hour, and clicks per link."""
+    hours: dict[tuple[int, int, int, int], str] = {}
+    for event, target in linked:
+        name, at = event.kind, event.occurred_at
+        hour = hours.get((at.year, at.month, at.day, at.hour))
+        if hour is None:
+            hour = hours[(at.year, at.month, at.day, at.hour)] = at.strftime("%Y-%m-%dT%H")
+        deltas[(target.send_id, "events", name)] += 1
+        deltas[(target.send_id, f"hour:{name}"[:40], hour)] += 1
+        if name == "click" and event.url:
+            deltas[(target.send_id, "link", link_key(event.url))] += 1
+
+
+def _apply_to_deliveries(session: Session, linked: Sequence[tuple[Event, Target]], deltas: Deltas) -> None:
+    """Set flags, outcome and reconciled status on the delivery rows; count unique figures."""
+    by_delivery: dict[int, list[Event]] = {}
+    for event, target in linked:
+        by_delivery.setdefault(target.delivery_id, []).append(event)
+    targets = {target.delivery_id: target for _, target in linked}
+    current = lock_deliveries(session, by_delivery)
+    changed = []
+    for delivery_id, state in current.items():
+        events = sorted(by_delivery[delivery_id], key=lambda e: e.occurred_at)
+        new = _next_state(state, events)
+        _count_unique(targets[delivery_id], state.event_flags, new.event_flags, events, deltas)
+        if new != state:
+            changed.append(new)
+    update_deliveries(session, changed)
+
+
+def _next_state(state: DeliveryState, events: Sequence[Event]) -> DeliveryState:
+    """The delivery after these events (oldest first): flags, outcome, and unknown → accepted."""
+    flags, outcome, outcome_at = state.event_flags, state.outcome, state.outcome_at
+    for event in events:
+        name = event.kind
+        flags |= kinds.BITS.get(name, 0)
+        new_outcome = kinds.OUTCOME_OF.get(name)
+        if new_outcome is None:
+            continue
+        open_ended = outcome in (None, "deferred")
+        later = outcome_at is None or event.occurred_at >= outcome_at
+        if (new_outcome == "deferred" and open_ended and later) or (
+            new_outcome != "deferred" and (open_ended or later)
+        ):
+            outcome, outcome_at = new_outcome, event.occurred_at
+    status = "accepted" if state.status == "unknown" else state.status
+    return DeliveryState(state.id, flags, status, outcome, outcome_at)
+
+
+def _count_unique(target: Target, old: int, new: int, events: Sequence[Event], deltas: Deltas) -> None:
+    """Unique figures this delivery newly reaches, overall and for its domain; bounces by classification."""
+    for figure, mask in kinds.UNIQUE_FIGURES.items():
+        if old & mask or not new & mask:
+            continue
+        deltas[(target.send_id, "unique", figure)] += 1
+        deltas[(target.send_id, f"domain:{figure}", target.domain[:1000])] += 1
+        if figure == "bounced":
+            bounce = next(e for e in events if e.type == "bounce")
+            deltas[(target.send_id, "bounce_class", bounce.classification or "Unclassified")] += 1
+
+
+def _suppress(session: Session, new: Sequence[Event], addresses: dict[str, tuple[str, str] | None]) -> int:
+    """Suppress the addresses of new hard bounces, spam reports and unsubscribes; how many were new."""
+    wanted: dict[tuple[str, str], str] = {}
+    for event in new:
+        reason = kinds.SUPPRESSING.get(event.kind)
+        address = addresses[event.sg_event_id]
+        if reason is not None and address is not None:
+            email, digest = address
+            wanted.setdefault((digest, reason), email)
+    return sum(
+        suppress_hash(session, digest, email, reason, source=SOURCE)
+        for (digest, reason), email in sorted(wanted.items())
+    )

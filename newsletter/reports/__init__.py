@@ -1,0 +1,1 @@
+"""Read-only summaries for operations: what really happened to each send."""

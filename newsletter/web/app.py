@@ -1,0 +1,54 @@
+"""The Starlette app: each page family adds its routes; static assets are served locally (no CDN).
+
+Run it with `newsletter serve --host H --port P`, or alone with
+`uvicorn --factory newsletter.web.app:app_from_environment`. A later page family (the staff UI, the
+public unsubscribe pages) adds a module with `routes(services)` and one line to ROUTE_FAMILIES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from newsletter import services as services_module
+from newsletter.errors import NewsletterError
+from newsletter.services import Services
+from newsletter.web import public, staff, webhooks
+from newsletter.web import reports as report_pages
+from newsletter.web.errors import handle_error
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+ROUTE_FAMILIES: Sequence[Callable[[Services], list[BaseRoute]]] = (
+    webhooks.routes,
+    report_pages.routes,
+    staff.routes,
+    public.routes,
+)
+
+
+def create_app(services: Services, *, close_services: bool = False) -> Starlette:
+    """The web app over `services`; with `close_services`, the engine is closed when the app stops."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if close_services:
+                services.close()
+
+    routes: list[BaseRoute] = [route for family in ROUTE_FAMILIES for route in family(services)]
+    routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
+    app = Starlette(routes=routes, exception_handlers={NewsletterError: handle_error}, lifespan=lifespan)
+    app.state.services = services
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The app for the settings in the environment (uvicorn --factory); it owns its services."""
+    return create_app(services_module.build(), close_services=True)

@@ -1,0 +1,84 @@
+"""The double opt-in email: a ConfirmationSender over the configured transport (SMTP or the outbox)."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from functools import lru_cache
+from pathlib import Path
+
+from newsletter.config import Settings
+from newsletter.content.load import load_publication
+from newsletter.content.schema import Publication
+from newsletter.deliver.smtp import SmtpOptions
+from newsletter.errors import ConfigError, DeliveryError
+
+
+@lru_cache(maxsize=4)
+def publication(directory: Path) -> Publication:
+    """The publication in `directory` (the first *.yaml by name): sender, name, address for public pages."""
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ConfigError(f"NEWSLETTER_PUBLICATIONS_DIR: no publication file in {directory}")
+    return load_publication(files[0])[0]
+
+
+def confirmation_message(
+    pub: Publication, *, to: str, name: str | None, list_name: str, url: str
+) -> EmailMessage:
+    """The confirmation email: plain text with the one link to click."""
+    message = EmailMessage()
+    message["Subject"] = f"Please confirm your subscription to {list_name}"
+    message["From"] = formataddr((pub.sender.name, pub.sender.email))
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain=pub.sender.email.rpartition("@")[2])
+    greeting = f"Hello {name}," if name else "Hello,"
+    message.set_content(
+        f"{greeting}\n\nPlease confirm that you want to receive {list_name} from {pub.organization}:\n\n"
+        f"{url}\n\nIf you did not ask for this, ignore this email: nothing will be sent to you.\n\n"
+        f"{pub.organization}, {pub.postal_address}\n"
+    )
+    return message
+
+
+class TransportConfirmationSender:
+    """Sends confirmation emails with the configured transport: SMTP, or a file in the outbox."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send_confirmation(self, *, to: str, name: str | None, list_name: str, confirm_url: str) -> None:
+        """Send one confirmation email containing `confirm_url`."""
+        pub = publication(self.settings.publications_dir)
+        message = confirmation_message(pub, to=to, name=name, list_name=list_name, url=confirm_url)
+        if self.settings.transport == "smtp":
+            self._smtp(message)
+        elif self.settings.transport == "outbox":
+            folder = self.settings.outbox_dir / "confirmations"
+            folder.mkdir(parents=True, exist_ok=True)
+            name_part = str(message["Message-ID"]).strip("<>").replace("/", "_")
+            (folder / f"{name_part}.eml").write_bytes(message.as_bytes())
+        else:
+            raise ConfigError("confirmation emails need NEWSLETTER_TRANSPORT=smtp or outbox")
+
+    def _smtp(self, message: EmailMessage) -> None:
+        if not self.settings.smtp_url:
+            raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
+        o = SmtpOptions.from_url(self.settings.smtp_url, timeout=10.0)
+        context = ssl.create_default_context()
+        try:
+            conn = (
+                smtplib.SMTP_SSL(o.host, o.port, timeout=o.timeout, context=context)
+                if o.implicit_tls
+                else smtplib.SMTP(o.host, o.port, timeout=o.timeout)
+            )
+            with conn:
+                if o.starttls:
+                    conn.starttls(context=context)
+                if o.username:
+                    conn.login(o.username, o.password or "")
+                conn.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"the confirmation email could not be sent: {exc}", retryable=True) from None

@@ -1,0 +1,80 @@
+"""Staff audience pages: lists, finding a subscriber by address, their history, CSV import with rejects."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from newsletter.audience.imports import ImportReport, import_csv
+from newsletter.audience.lists import list_summaries
+from newsletter.audience.subscribers import describe_subscriber
+from newsletter.errors import ImportFileError
+from newsletter.services import Services
+from newsletter.web import auth
+
+REJECTS_SHOWN = 200
+
+
+def _import(
+    services: Services, data: bytes, filename: str, list_name: str
+) -> tuple[ImportReport, list[list[str]]]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(filename).name or "upload.csv")
+        path.write_bytes(data)
+        with services.sessions() as session:
+            report = import_csv(session, path, list_name)
+        rejects: list[list[str]] = []
+        if report.rejects_path.is_file():
+            with report.rejects_path.open(encoding="utf-8", newline="") as handle:
+                rejects = [row for _, row in zip(range(REJECTS_SHOWN + 1), csv.reader(handle), strict=False)]
+    return report, rejects
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    """/admin/audience (lists + lookup), /admin/audience/subscriber, /admin/audience/import."""
+
+    def lists() -> list[object]:
+        with services.sessions() as session:
+            return list(list_summaries(session))
+
+    async def overview(request: Request) -> Response:
+        auth.require_staff(request)
+        return auth.page(request, "staff/audience.html", {"lists": lists()})
+
+    async def subscriber(request: Request) -> Response:
+        auth.require_staff(request)
+        email = request.query_params.get("email", "")
+        with services.sessions() as session:
+            detail = describe_subscriber(session, email)
+            return auth.page(request, "staff/subscriber.html", {"detail": detail})
+
+    async def import_page(request: Request) -> Response:
+        auth.require_role(request, *auth.AUDIENCE_EDITORS)
+        return auth.page(request, "staff/import.html", {"lists": lists(), "report": None, "rejects": []})
+
+    async def import_post(request: Request) -> Response:
+        auth.require_role(request, *auth.AUDIENCE_EDITORS)
+        form = await auth.checked_form(request)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ImportFileError("choose a CSV file to import")
+        data = await upload.read()
+        report, rejects = await run_in_threadpool(
+            _import, services, data, upload.filename or "upload.csv", str(form.get("list", ""))
+        )
+        context = {"lists": lists(), "report": report, "rejects": rejects}
+        return auth.page(request, "staff/import.html", context)
+
+    return [
+        Route("/admin/audience", overview, methods=["GET"], name="staff_audience"),
+        Route("/admin/audience/subscriber", subscriber, methods=["GET"]),
+        Route("/admin/audience/import", import_page, methods=["GET"]),
+        Route("/admin/audience/import", import_post, methods=["POST"]),
+    ]

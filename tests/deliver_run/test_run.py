@@ -1,0 +1,262 @@
+"""SendRunner in-process: suppressions checked at claim time, merge values per recipient, crash recovery."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from support.sendgrid_recorder import SendGridRecorder
+from support.smtp_server import SmtpServer
+
+from newsletter import clock, services
+from newsletter.audience import add_suppression, erase_subscriber, one_click_unsubscribe, unsubscribe
+from newsletter.audience.lists import get_list
+from newsletter.audience.tokens import TokenSigner
+from newsletter.config import load_settings
+from newsletter.db.tables import Delivery, Subscriber
+from newsletter.deliver.claims import UNKNOWN_AFTER_CRASH, acquire_lease, release_lease, worker_identity
+from newsletter.deliver.memory import MemoryTransport
+from newsletter.deliver.outbox import OutboxTransport
+from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.deliver.transport import Transport
+from newsletter.worker import run_due
+
+from .helpers import add_readers, counts, exactly_once, reader_address, schedule, send_status, statuses
+
+DEAD_WORKER = "{host}:999999999:dead00"  # no process has this pid: the claim's holder is gone
+
+
+def make_runner(
+    sessions: sessionmaker[Session], transport: Transport, signer: TokenSigner, batch_size: int = 10
+) -> SendRunner:
+    return SendRunner(sessions, transport, signer, worker_identity(), RunOptions(batch_size=batch_size))
+
+
+def unsubscribe_token(session: Session, signer: TokenSigner, email: str) -> str:
+    """The one-click token in the footer of an earlier issue this reader got."""
+    public_id = session.scalar(select(Subscriber.public_id).where(Subscriber.email == email))
+    assert public_id is not None
+    return signer.unsubscribe_token(public_id, [get_list(session, "daily-brief").public_id])
+
+
+def test_who_left_after_scheduling_but_before_their_batch_was_claimed_is_not_mailed(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
+) -> None:
+    everyone = add_readers(session, "daily-brief", 30)
+    send_id = schedule(session_factory)
+    transport = MemoryTransport()
+    runner = make_runner(session_factory, transport, signer)
+    runner.should_stop = lambda: len(transport.batches) == 1  # stop after the first batch
+
+    assert runner.run(send_id).status == "sending"
+    one_click_unsubscribe(session, signer, unsubscribe_token(session, signer, reader_address(25)))
+    unsubscribe(session, signer, unsubscribe_token(session, signer, reader_address(3)))  # already mailed
+    add_suppression(session, reader_address(15), "hard_bounce", source="test")
+    session.commit()
+    erase_subscriber(session, reader_address(28))
+    runner.should_stop = lambda: False
+    report = runner.run(send_id)
+
+    left = {reader_address(n) for n in (15, 25, 28)}
+    assert {m.to for m in transport.delivered} == set(everyone) - left
+    assert exactly_once(m.to for m in transport.delivered) == {}
+    assert report.counts == {"accepted": 17, "skipped": 3}
+    assert report.status == "sent"
+    rows = statuses(session_factory, send_id)
+    assert {rows[email] for email in left} == {"skipped"}
+    assert rows[reader_address(3)] == "accepted"
+
+
+def test_who_left_before_the_send_started_gets_no_delivery_at_all(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
+) -> None:
+    add_readers(session, "daily-brief", 5)
+    send_id = schedule(session_factory)
+    one_click_unsubscribe(session, signer, unsubscribe_token(session, signer, reader_address(2)))
+    transport = MemoryTransport()
+
+    make_runner(session_factory, transport, signer).run(send_id)
+
+    assert reader_address(2) not in statuses(session_factory, send_id)
+    assert sorted(m.to for m in transport.delivered) == [reader_address(n) for n in (1, 3, 4, 5)]
+
+
+def test_each_reader_gets_one_smtp_message_with_their_own_values_and_unsubscribe_link(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    signer: TokenSigner,
+    smtp_server: SmtpServer,
+) -> None:
+    everyone = add_readers(session, "daily-brief", 12)
+    list_public_id = get_list(session, "daily-brief").public_id
+    public_ids = dict(session.execute(select(Subscriber.email, Subscriber.public_id)).all())
+    send_id = schedule(session_factory, transport="smtp")
+
+    report = make_runner(session_factory, SmtpTransport.from_url(smtp_server.url()), signer, 5).run(send_id)
+
+    assert report.counts == {"accepted": 12}
+    assert sorted(r for received in smtp_server.received for r in received.rcpt_tos) == everyone
+    for n, email in enumerate(everyone, 1):
+        (message,) = smtp_server.messages_to(email)
+        assert message["To"] == email
+        assert message["Subject"] == f"Ann{n}, a short walk after dinner"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert text.startswith(f"Hello Ann{n},")
+        assert f"Sent to {email}." in html
+        link = message["List-Unsubscribe"].strip("<>")
+        assert f'href="{link}"' in html
+        assert f"Unsubscribe: {link}" in text
+        token = link.rsplit("/", 1)[1]
+        assert signer.read_unsubscribe(token) == (public_ids[email], (list_public_id,))
+    assert statuses(session_factory, send_id) == dict.fromkeys(everyone, "accepted")
+
+
+def leave_claimed_by_a_dead_worker(sessions: sessionmaker[Session], send_id: int, emails: list[str]) -> None:
+    """The state a worker killed mid-request leaves: its rows still `sending`, claimed by it."""
+    with sessions.begin() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.send_id == send_id, Delivery.email.in_(emails))
+            .values(
+                status="sending",
+                claimed_by=DEAD_WORKER.format(host=socket.gethostname()),
+                claimed_at=clock.now(),
+                attempts=1,
+            )
+        )
+
+
+def test_a_dead_workers_claims_are_rewritten_by_an_idempotent_transport(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner, tmp_path: Path
+) -> None:
+    everyone = add_readers(session, "daily-brief", 6)
+    send_id = schedule(session_factory, transport="outbox")
+    outbox = OutboxTransport(tmp_path)
+    runner = make_runner(session_factory, outbox, signer, 3)
+    runner.should_stop = lambda: True
+    runner.run(send_id)  # starts the send and materialises its rows, sends nothing
+    leave_claimed_by_a_dead_worker(session_factory, send_id, everyone[:3])
+    runner.should_stop = lambda: False
+
+    report = runner.run(send_id)
+
+    assert report.counts == {"accepted": 6}
+    assert statuses(session_factory, send_id) == dict.fromkeys(everyone, "accepted")
+    assert len(list((tmp_path / f"send-{send_id}").glob("*.eml"))) == 6
+
+
+def test_a_dead_workers_claims_are_unknown_with_sendgrid_and_not_resent(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    signer: TokenSigner,
+    sendgrid_recorder: SendGridRecorder,
+) -> None:
+    everyone = add_readers(session, "daily-brief", 6)
+    send_id = schedule(session_factory)
+    runner = make_runner(session_factory, SendGridTransport("SG.test", host=sendgrid_recorder.url), signer, 3)
+    runner.should_stop = lambda: True
+    runner.run(send_id)
+    leave_claimed_by_a_dead_worker(session_factory, send_id, everyone[:3])
+    runner.should_stop = lambda: False
+
+    report = runner.run(send_id)
+
+    assert report.counts == {"accepted": 3}
+    assert sendgrid_recorder.accepted_recipients == everyone[3:]
+    assert counts(session_factory, send_id) == {"unknown": 3, "accepted": 3}
+    with session_factory() as db:
+        assert set(db.scalars(select(Delivery.detail).where(Delivery.status == "unknown"))) == {
+            UNKNOWN_AFTER_CRASH
+        }
+    assert send_status(session_factory, send_id) == "sent"
+
+
+def test_on_postgresql_a_live_workers_claims_are_left_to_it_until_stale(
+    backend: str, session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("several workers share a send on PostgreSQL only (SQLite: one leased worker)")
+    everyone = add_readers(session, "daily-brief", 6)
+    send_id = schedule(session_factory)
+    transport = MemoryTransport()
+    runner = make_runner(session_factory, transport, signer, 3)
+    runner.should_stop = lambda: True
+    runner.run(send_id)
+    with session_factory.begin() as db:
+        db.execute(
+            update(Delivery)
+            .where(Delivery.email.in_(everyone[:3]))
+            .values(status="sending", claimed_by="other-host:42:abcdef", claimed_at=clock.now())
+        )
+    runner.should_stop = lambda: False
+
+    first = runner.run(send_id)
+
+    assert first.status == "sending"  # the other worker is still busy with its batch
+    assert sorted(m.to for m in transport.delivered) == everyone[3:]
+    with session_factory.begin() as db:  # ... until its claim is older than stale_after_seconds
+        db.execute(
+            update(Delivery)
+            .where(Delivery.status == "sending")
+            .values(claimed_at=clock.now() - timedelta(hours=1))
+        )
+    second = runner.run(send_id)
+    assert second.status == "sent"
+    assert counts(session_factory, send_id) == {"unknown": 3, "accepted": 3}
+
+
+def test_a_retry_goes_back_to_pending_after_a_back_off_and_gives_up_after_max_attempts(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
+) -> None:
+    add_readers(session, "daily-brief", 3)
+    send_id = schedule(session_factory)
+    transport = MemoryTransport()
+    transport.script(reader_address(1), "retry", detail="451 4.7.1 try again later")
+    transport.script(reader_address(2), "retry", "retry", "retry", detail="421 busy")
+    options = RunOptions(batch_size=10, max_attempts=3, retry_base_seconds=0.05, max_idle_wait_seconds=0.2)
+    runner = SendRunner(session_factory, transport, signer, worker_identity(), options)
+
+    report = runner.run(send_id)
+
+    assert report.status == "sent"
+    assert report.counts == {"accepted": 2, "retry": 3, "failed": 1}
+    assert [m.to for m in transport.delivered] == [reader_address(3), reader_address(1)]
+    with session_factory() as db:
+        rows = {r.email: r for r in db.scalars(select(Delivery).where(Delivery.send_id == send_id))}
+    assert (rows[reader_address(1)].status, rows[reader_address(1)].attempts) == ("accepted", 2)
+    failed = rows[reader_address(2)]
+    assert (failed.status, failed.attempts) == ("failed", 3)
+    assert failed.detail == "gave up after 3 attempts: 421 busy"
+
+
+def test_on_sqlite_one_worker_holds_a_send_and_another_leaves_it_alone(
+    backend: str,
+    database_url: str,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    signer: TokenSigner,
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL shares a send between workers")
+    add_readers(session, "daily-brief", 3)
+    send_id = schedule(session_factory)
+    other = worker_identity()  # a live worker (this process) holding the send's lease
+    with session_factory.begin() as db:
+        assert acquire_lease(db, f"send-{send_id}", other, 60)
+    transport = MemoryTransport()
+
+    with services.build(load_settings(database_url=database_url)) as svc:
+        reports = run_due(svc, make_runner(svc.sessions, transport, signer))  # returns: no busy loop
+
+    assert [(r.send_id, r.status, r.counts) for r in reports] == [(send_id, "scheduled", {})]
+    assert transport.batches == []
+    with session_factory.begin() as db:
+        release_lease(db, f"send-{send_id}", other)
+    assert make_runner(session_factory, transport, signer).run(send_id).status == "sent"
