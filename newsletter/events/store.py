@@ -99,10 +99,10 @@ def insert_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]
 
 
 def lock_deliveries(session: Session, ids: Collection[int]) -> dict[int, DeliveryState]:
-    """The current state of these deliveries, locked until commit on PostgreSQL (FOR NO KEY UPDATE, id order).
+    """The current state of these deliveries, locked until commit on PostgreSQL (id order).
 
-    NO KEY: inserting events takes KEY SHARE locks on the deliveries they reference (the foreign key);
-    a plain FOR UPDATE would conflict with those of a concurrent batch and deadlock.
+    FOR NO KEY UPDATE: ingestion never changes keys, so it need not block other transactions' foreign
+    key checks against these rows (as a plain FOR UPDATE would).
     """
     if not ids:
         return {}

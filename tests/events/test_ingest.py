@@ -196,6 +196,11 @@ def test_hard_bounces_complaints_and_unsubscribes_suppress_with_the_event_as_evi
         "unsubscribed",
     ]
     assert session.scalars(select(Subscriber.status)).one() == "blocklisted"
+    suppression = session.scalars(select(Suppression).where(Suppression.reason == "hard_bounce")).one()
+    evidence_of = select(Event.sg_event_id).where(
+        Event.email_hash == suppression.email_hash, Event.suppression.is_not(None)
+    )
+    assert session.scalars(evidence_of).all() == [batch[0]["sg_event_id"]]
 
 
 def test_soft_bounces_deferrals_and_drops_suppress_nothing(session: Session, sent: Deliveries) -> None:

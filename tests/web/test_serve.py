@@ -12,11 +12,13 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from click.testing import CliRunner
 from events.helpers import WebhookKey, body_of, event, make_send
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from support.smtp_server import free_port
 
+from newsletter.cli import main
 from newsletter.db.tables import Event
 
 STARTUP_SECONDS = 20
@@ -72,3 +74,12 @@ def test_serve_stores_a_signed_batch_posted_over_http(
     assert (response.status_code, response.json()["stored"]) == (200, 2)
     assert again.json()["stored"] == 0
     assert session.scalar(select(func.count()).select_from(Event)) == 2
+
+
+def test_serve_refuses_an_unusable_webhook_key_with_one_line(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENDGRID_WEBHOOK_PUBLIC_KEY", "bm90IGEga2V5")
+    result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert result.output == "error: SENDGRID_WEBHOOK_PUBLIC_KEY: not a base64 DER public key\n"

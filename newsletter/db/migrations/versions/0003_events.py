@@ -47,8 +47,6 @@ def upgrade() -> None:
         sa.Column("detail", JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("sg_event_id", name=op.f("uq_events_sg_event_id")),
-        _fk("events", "send_id", "sends", "SET NULL"),
-        _fk("events", "delivery_id", "deliveries", "SET NULL"),
     )
     op.create_index("ix_events_send_id_type", "events", ["send_id", "type"])
     op.create_index(op.f("ix_events_delivery_id"), "events", ["delivery_id"])
