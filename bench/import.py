@@ -16,12 +16,13 @@ import json
 import os
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pg_schema import drop_schema, postgres_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -80,29 +81,6 @@ def run(label: str, url: str, csv_path: Path) -> None:
         f"{label:<11} {figures['rows']:>9,} rows  {figures['seconds']:7.1f} s  "
         f"{rate:>9,.0f} rows/s  peak RSS {figures['peak_mb']:6.0f} MB  ({figures['added']:,} added)"
     )
-
-
-def postgres_schema(base: str) -> tuple[str, str]:
-    """A fresh schema and a URL whose search_path points at it."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    joiner = "&" if "?" in base else "?"
-    return schema, f"{base}{joiner}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(base: str, schema: str) -> None:
-    """Remove a schema made by postgres_schema."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def main() -> None:

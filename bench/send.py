@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from pg_schema import drop_schema, postgres_schema
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -205,29 +207,6 @@ def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profil
 
 
 # ---------------------------------------------------------------- driving it
-
-
-def postgres_schema(base: str) -> tuple[str, str]:
-    """A fresh schema and a URL whose search_path points at it."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    joiner = "&" if "?" in base else "?"
-    return schema, f"{base}{joiner}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(base: str, schema: str) -> None:
-    """Remove a schema made by postgres_schema."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def run(label: str, url: str, size: int, standin: CountingStandIn, args: argparse.Namespace) -> None:
