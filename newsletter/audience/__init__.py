@@ -11,12 +11,11 @@ from newsletter.audience.lists import (
     get_list_by_public_id,
     list_summaries,
 )
+from newsletter.audience.one_click import UnsubscribeResult, one_click_unsubscribe
 from newsletter.audience.optin import ConfirmationSender, confirm, subscribe
 from newsletter.audience.preferences import (
     Preferences,
-    UnsubscribeResult,
     get_preferences,
-    one_click_unsubscribe,
     unsubscribe,
     update_preferences,
 )

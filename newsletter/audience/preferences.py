@@ -1,4 +1,4 @@
-"""What a reader does from a link in an email: unsubscribe, one-click unsubscribe, manage preferences."""
+"""What a reader does from a link in an email: unsubscribe, manage preferences (one-click: `one_click`)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,11 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience import membership
 from newsletter.audience.consent import Consent
+from newsletter.audience.one_click import UnsubscribeResult
 from newsletter.audience.suppressions import applying, blocking, describe
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import MailingList, Subscriber, Subscription
 from newsletter.errors import NotFound, Suppressed
-
-
-@dataclass(frozen=True)
-class UnsubscribeResult:
-    """What an unsubscribe did: `already` is True when nothing was left to do (a replay)."""
-
-    already: bool
-    lists: tuple[str, ...]
-
-    @property
-    def message(self) -> str:
-        """The sentence to show the reader."""
-        scope = ", ".join(self.lists) if self.lists else "all our emails"
-        if self.already:
-            return f"You were already unsubscribed from {scope}."
-        return f"You are unsubscribed from {scope}."
 
 
 @dataclass(frozen=True)
@@ -69,11 +54,6 @@ def unsubscribe(
     changed = membership.leave(session, subscriber, lists or None, source=source)
     session.commit()
     return UnsubscribeResult(already=not changed, lists=names)
-
-
-def one_click_unsubscribe(session: Session, signer: TokenSigner, token: str) -> UnsubscribeResult:
-    """RFC 8058: what the web layer calls for a POST with List-Unsubscribe=One-Click (never a GET)."""
-    return unsubscribe(session, signer, token, source="one-click")
 
 
 def get_preferences(session: Session, signer: TokenSigner, token: str) -> Preferences:

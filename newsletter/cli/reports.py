@@ -32,7 +32,10 @@ def report_command(send: str, fmt: str, domains: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
-def serve_command(host: str, port: int, log_level: str) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1), help="uvicorn worker processes."
+)
+def serve_command(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the web app (POST /webhooks/sendgrid, report pages) with uvicorn."""
     with services.build() as svc:  # fail here, with a one-line message, if a setting is wrong
         key = svc.settings.sendgrid_webhook_public_key
@@ -40,7 +43,7 @@ def serve_command(host: str, port: int, log_level: str) -> None:
             load_public_key(key)
         else:
             click.echo("warning: SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503", err=True)
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level)
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers)
 
 
 def register(group: click.Group) -> None:

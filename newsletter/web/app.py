@@ -24,10 +24,10 @@ from newsletter.web.errors import handle_error
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTE_FAMILIES: Sequence[Callable[[Services], list[BaseRoute]]] = (
+    public.routes,  # first: routes are tried in order and the one-click unsubscribe POST is the hot path
     webhooks.routes,
     report_pages.routes,
     staff.routes,
-    public.routes,
 )
 
 

@@ -24,9 +24,11 @@ from newsletter.db.tables import Event
 STARTUP_SECONDS = 20
 
 
-@pytest.fixture
-def server(database_url: str, webhook_key: WebhookKey, tmp_path: Path) -> Iterator[str]:
-    """`newsletter serve` in a child process on a free port; yields its base URL."""
+@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
+def server(
+    database_url: str, webhook_key: WebhookKey, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """`newsletter serve [--workers 2]` in a child process on a free port; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -36,6 +38,7 @@ def server(database_url: str, webhook_key: WebhookKey, tmp_path: Path) -> Iterat
     }
     env.pop("NEWSLETTER_CONFIG_FILE", None)
     command = [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(request.param)]
     process = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

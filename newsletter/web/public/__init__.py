@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter import clock
-from newsletter.audience import optin, preferences
+from newsletter.audience import one_click, optin, preferences
 from newsletter.audience.consent import Consent
 from newsletter.audience.lists import list_summaries
 from newsletter.errors import InvalidToken, NewsletterError, NotFound, Suppressed
@@ -140,11 +140,11 @@ def routes(services: Services) -> list[BaseRoute]:
     @_errors
     async def unsubscribe_post(request: Request) -> Response:
         body = (await request.body()).decode("utf-8", "replace").strip()
-        one_click = body == ONE_CLICK_BODY
+        is_one_click = body == ONE_CLICK_BODY
         with services.sessions() as session:
-            action = preferences.one_click_unsubscribe if one_click else preferences.unsubscribe
+            action = one_click.one_click_unsubscribe if is_one_click else preferences.unsubscribe
             result = action(session, services.tokens, request.path_params["token"])
-        if one_click:
+        if is_one_click:
             return HTMLResponse(f"<!DOCTYPE html><title>Unsubscribed</title><p>{_esc(result.message)}</p>")
         return _page(request, "unsubscribed.html", {"message": result.message})
 
