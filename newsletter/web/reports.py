@@ -1,4 +1,4 @@
-"""Staff report pages for a send: HTML with SVG charts, and the same report as JSON or CSV."""
+"""Staff report pages for a send under /admin/: HTML with SVG charts, and the same report as JSON or CSV."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from starlette.routing import BaseRoute, Route
 from newsletter.reports.formats import to_csv, to_dict
 from newsletter.reports.send_report import SendReport, build_report
 from newsletter.services import Services
-from newsletter.web.auth import require_staff
+from newsletter.web.auth import page, require_staff
 from newsletter.web.charts import BarChart, LineChart, bar_chart, line_chart
-from newsletter.web.templating import templates
+
+REPORT_PATH = "/admin/sends/{ref}/report"
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    """GET /sends/{ref}/report (HTML), /sends/{ref}/report.json and /sends/{ref}/report.csv."""
+    """GET /admin/sends/{ref}/report (HTML), .../report.json and .../report.csv; staff only."""
 
     def load(request: Request) -> SendReport:
         require_staff(request)
@@ -25,7 +26,7 @@ def routes(services: Services) -> list[BaseRoute]:
     def report_page(request: Request) -> Response:
         report = load(request)
         context = {"report": report, "charts": charts(report)}
-        return templates.TemplateResponse(request, "reports/send.html", context)
+        return page(request, "reports/send.html", context)
 
     def report_json(request: Request) -> Response:
         return JSONResponse(to_dict(load(request)))
@@ -37,9 +38,9 @@ def routes(services: Services) -> list[BaseRoute]:
         return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers=headers)
 
     return [
-        Route("/sends/{ref}/report", report_page, name="send_report"),
-        Route("/sends/{ref}/report.json", report_json, name="send_report_json"),
-        Route("/sends/{ref}/report.csv", report_csv, name="send_report_csv"),
+        Route(REPORT_PATH, report_page, name="send_report"),
+        Route(REPORT_PATH + ".json", report_json, name="send_report_json"),
+        Route(REPORT_PATH + ".csv", report_csv, name="send_report_csv"),
     ]
 
 

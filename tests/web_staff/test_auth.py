@@ -23,7 +23,9 @@ STAFF_URLS = [
     "/admin/audience",
     "/admin/audience/subscriber?email=a@example.org",
     "/admin/audience/import",
-    "/sends/1/report",
+    "/admin/sends/1/report",
+    "/admin/sends/1/report.json",
+    "/admin/sends/1/report.csv",
 ]
 
 
