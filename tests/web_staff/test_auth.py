@@ -21,6 +21,7 @@ STAFF_URLS = [
     "/admin/sends/1",
     "/admin/sends/1/progress.json",
     "/admin/audience",
+    "/admin/audience/search?q=a",
     "/admin/audience/subscriber?email=a@example.org",
     "/admin/audience/import",
     "/admin/sends/1/report",

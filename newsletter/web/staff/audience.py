@@ -1,4 +1,4 @@
-"""Staff audience pages: lists, finding a subscriber by address, their history, CSV import with rejects."""
+"""Staff audience pages: lists, subscriber search, a subscriber's history (consent, mail, events), import."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from starlette.routing import BaseRoute, Route
 
 from newsletter.audience.imports import ImportReport, import_csv
 from newsletter.audience.lists import list_summaries
+from newsletter.audience.search import search_subscribers
 from newsletter.audience.subscribers import describe_subscriber
 from newsletter.errors import ImportFileError
+from newsletter.reports.subscriber_history import deliveries_page, events_page
 from newsletter.services import Services
 from newsletter.web import auth
 
@@ -37,8 +39,13 @@ def _import(
     return report, rejects
 
 
+def _page_number(request: Request, name: str) -> int:
+    value = request.query_params.get(name, "1")
+    return int(value) if value.isdecimal() and len(value) < 9 else 1
+
+
 def routes(services: Services) -> list[BaseRoute]:
-    """/admin/audience (lists + lookup), /admin/audience/subscriber, /admin/audience/import."""
+    """/admin/audience (lists + search), .../search, .../subscriber (history), .../import."""
 
     def lists() -> list[object]:
         with services.sessions() as session:
@@ -48,12 +55,23 @@ def routes(services: Services) -> list[BaseRoute]:
         auth.require_staff(request)
         return auth.page(request, "staff/audience.html", {"lists": lists()})
 
+    async def search(request: Request) -> Response:
+        auth.require_staff(request)
+        with services.sessions() as session:
+            result = search_subscribers(session, request.query_params.get("q", "")[:200])
+        return auth.page(request, "staff/search.html", {"result": result})
+
     async def subscriber(request: Request) -> Response:
         auth.require_staff(request)
         email = request.query_params.get("email", "")
         with services.sessions() as session:
             detail = describe_subscriber(session, email)
-            return auth.page(request, "staff/subscriber.html", {"detail": detail})
+            context: dict[str, object] = {"detail": detail, "deliveries": None, "events": None}
+            if detail.subscriber is not None:
+                person = detail.subscriber.id
+                context["deliveries"] = deliveries_page(session, person, _page_number(request, "dpage"))
+                context["events"] = events_page(session, person, _page_number(request, "epage"))
+            return auth.page(request, "staff/subscriber.html", context)
 
     async def import_page(request: Request) -> Response:
         auth.require_role(request, *auth.AUDIENCE_EDITORS)
@@ -74,6 +92,7 @@ def routes(services: Services) -> list[BaseRoute]:
 
     return [
         Route("/admin/audience", overview, methods=["GET"], name="staff_audience"),
+        Route("/admin/audience/search", search, methods=["GET"]),
         Route("/admin/audience/subscriber", subscriber, methods=["GET"]),
         Route("/admin/audience/import", import_page, methods=["GET"]),
         Route("/admin/audience/import", import_post, methods=["POST"]),
