@@ -18,9 +18,10 @@ from newsletter.audience import one_click, optin, preferences
 from newsletter.audience.consent import Consent
 from newsletter.audience.lists import list_summaries
 from newsletter.errors import InvalidToken, NewsletterError, NotFound, Suppressed
+from newsletter.schedule.archive import archived_html, archived_issues
 from newsletter.services import Services
 from newsletter.web.auth import RateLimiter, client_address
-from newsletter.web.public.archive import archived_html, archived_issues, atom_feed
+from newsletter.web.public.archive import atom_feed
 from newsletter.web.public.mailer import TransportConfirmationSender, publication
 from newsletter.web.templating import templates
 
