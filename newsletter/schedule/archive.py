@@ -42,7 +42,7 @@ def archived_issues(session: Session, limit: int = 200) -> list[ArchivedIssue]:
             Send.created_at,
         )
         .where(*ARCHIVED)
-        .order_by(Send.finished_at.desc(), Send.id.desc())
+        .order_by(Send.finished_at.desc().nulls_last(), Send.id.desc())
     )
     seen: dict[str, ArchivedIssue] = {}
     for slug, subject, preheader, finished, scheduled, created in session.execute(query):
