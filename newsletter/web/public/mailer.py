@@ -1,4 +1,4 @@
-"""The double opt-in email: a ConfirmationSender over the configured transport (SMTP or the outbox)."""
+"""The double opt-in email: a ConfirmationSender over the configured transport (SMTP, SendGrid, outbox)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from newsletter.content.load import load_publication
 from newsletter.content.schema import Publication
 from newsletter.deliver.smtp import SmtpOptions
 from newsletter.errors import ConfigError, DeliveryError
+from newsletter.web.public import sendgrid_mail
 
 
 @lru_cache(maxsize=4)
@@ -44,7 +45,7 @@ def confirmation_message(
 
 
 class TransportConfirmationSender:
-    """Sends confirmation emails with the configured transport: SMTP, or a file in the outbox."""
+    """Sends confirmation emails with the configured transport: SMTP, SendGrid, or a file in the outbox."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -55,13 +56,28 @@ class TransportConfirmationSender:
         message = confirmation_message(pub, to=to, name=name, list_name=list_name, url=confirm_url)
         if self.settings.transport == "smtp":
             self._smtp(message)
+        elif self.settings.transport == "sendgrid":
+            self._sendgrid(pub, message)
         elif self.settings.transport == "outbox":
             folder = self.settings.outbox_dir / "confirmations"
             folder.mkdir(parents=True, exist_ok=True)
             name_part = str(message["Message-ID"]).strip("<>").replace("/", "_")
             (folder / f"{name_part}.eml").write_bytes(message.as_bytes())
         else:
-            raise ConfigError("confirmation emails need NEWSLETTER_TRANSPORT=smtp or outbox")
+            raise ConfigError("confirmation emails need NEWSLETTER_TRANSPORT=smtp, sendgrid or outbox")
+
+    def _sendgrid(self, pub: Publication, message: EmailMessage) -> None:
+        key = self.settings.sendgrid_api_key
+        if key is None:
+            raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
+        body = sendgrid_mail.mail_send_body(
+            sender=(pub.sender.name, pub.sender.email),
+            to=str(message["To"]),
+            subject=str(message["Subject"]),
+            text=message.get_content(),
+            reply_to=pub.reply_to,
+        )
+        sendgrid_mail.send_one(body, api_key=key.get_secret_value(), host=self.settings.sendgrid_host)
 
     def _smtp(self, message: EmailMessage) -> None:
         if not self.settings.smtp_url:

@@ -1,0 +1,139 @@
+"""With NEWSLETTER_TRANSPORT=sendgrid the subscribe form's confirmation email goes through SendGrid's API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+from support.fixtures import sendgrid_recorder
+from support.sendgrid_recorder import SendGridRecorder, bad_request, server_error, stall
+from web_staff.helpers import BASE_URL, make_services
+
+from newsletter.audience.lists import create_list
+from newsletter.audience.subscribers import describe_subscriber
+from newsletter.errors import DeliveryError
+from newsletter.services import Services
+from newsletter.web.app import create_app
+from newsletter.web.public.sendgrid_mail import mail_send_body, send_one
+
+__all__ = ["sendgrid_recorder"]
+
+
+@pytest.fixture
+def sendgrid_services(
+    database_url: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    sendgrid_recorder: SendGridRecorder,
+) -> Services:
+    """Services whose transport is SendGrid at the recording stand-in."""
+    return make_services(
+        database_url,
+        engine,
+        session_factory,
+        tmp_path,
+        transport="sendgrid",
+        sendgrid_api_key="SG.test",
+        sendgrid_host=sendgrid_recorder.url,
+    )
+
+
+@pytest.fixture
+def client(sendgrid_services: Services) -> Iterator[TestClient]:
+    """A client of the app over the SendGrid services."""
+    with TestClient(create_app(sendgrid_services), base_url=BASE_URL, follow_redirects=False) as test_client:
+        yield test_client
+
+
+def _daily(services: Services) -> str:
+    with services.sessions() as session:
+        return create_list(session, "e-Alert", double_opt_in=True).public_id
+
+
+def _status(services: Services) -> dict[str, str]:
+    with services.sessions() as session:
+        detail = describe_subscriber(session, "reader@example.org")
+        return {name: sub.status for name, sub in detail.subscriptions}
+
+
+def test_the_confirm_link_arrives_in_a_sendgrid_request_and_confirms(
+    client: TestClient, sendgrid_services: Services, sendgrid_recorder: SendGridRecorder
+) -> None:
+    daily = _daily(sendgrid_services)
+    response = client.post("/subscribe", data={"email": "Reader@Example.org", "list": daily, "name": "Rea"})
+    assert "Check your email" in response.text
+    [request] = sendgrid_recorder.requests
+    assert (request.method, request.path, request.status) == ("POST", "/v3/mail/send", 202)
+    assert request.headers["Authorization"] == "Bearer SG.test"
+    body = request.body
+    assert body["personalizations"] == [{"to": [{"email": "reader@example.org"}]}]
+    assert body["subject"] == "Please confirm your subscription to e-Alert"
+    assert body["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
+    [content] = body["content"]
+    assert content["type"] == "text/plain"
+    assert content["value"].startswith("Hello Rea,")
+    link = re.search(r"http://127\.0\.0\.1/subscribe/confirm/\S+", content["value"])
+    assert link
+    assert _status(sendgrid_services) == {"e-Alert": "unconfirmed"}
+    assert "Subscription confirmed" in client.post(link.group(0).removeprefix(BASE_URL)).text
+    assert _status(sendgrid_services) == {"e-Alert": "active"}
+
+
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        (server_error(503, "try later"), "SendGrid refused the email (HTTP 503): try later"),
+        (
+            bad_request("The from address does not match a verified Sender Identity", "from"),
+            "verified Sender",
+        ),
+    ],
+)
+def test_a_refused_request_is_a_message_not_a_traceback(
+    client: TestClient,
+    sendgrid_services: Services,
+    sendgrid_recorder: SendGridRecorder,
+    reply: object,
+    shown: str,
+) -> None:
+    sendgrid_recorder.script(reply)  # type: ignore[arg-type]
+    response = client.post(
+        "/subscribe", data={"email": "reader@example.org", "list": _daily(sendgrid_services)}
+    )
+    assert response.status_code == 400
+    assert shown in response.text
+    assert len(sendgrid_recorder.requests) == 1
+
+
+def test_an_unreachable_sendgrid_is_a_message(
+    database_url: str, engine: Engine, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    services = make_services(
+        database_url,
+        engine,
+        session_factory,
+        tmp_path,
+        transport="sendgrid",
+        sendgrid_api_key="SG.test",
+        sendgrid_host="http://127.0.0.1:9",  # discard port: nothing listens
+    )
+    with TestClient(create_app(services), base_url=BASE_URL) as test_client:
+        response = test_client.post(
+            "/subscribe", data={"email": "reader@example.org", "list": _daily(services)}
+        )
+    assert response.status_code == 400
+    assert "SendGrid could not be reached at http://127.0.0.1:9" in response.text
+
+
+def test_a_stalled_sendgrid_times_out(sendgrid_recorder: SendGridRecorder) -> None:
+    sendgrid_recorder.script(stall(5))
+    body = mail_send_body(sender=("Brief", "brief@example.org"), to="a@example.org", subject="s", text="t")
+    with pytest.raises(DeliveryError, match="could not be reached") as caught:
+        send_one(body, api_key="SG.test", host=sendgrid_recorder.url, timeout=0.3)
+    assert caught.value.retryable
