@@ -10,7 +10,9 @@
    RFC 8058 `List-Unsubscribe=One-Click` to the URLs in turn and checks every response (200 and the
    "You are unsubscribed" text). Without wrk, a Python fallback (httpx threads) does the same, but it
    competes with the server for the CPU, so its figure is lower: the output says which tool ran.
-5. Afterwards opens the database and counts who is unsubscribed, so the figure is checked against
+5. Reads the server processes' CPU time (/proc) before and after: CPU ms per request is the figure
+   least disturbed by other work on the machine.
+6. Afterwards opens the database and counts who is unsubscribed, so the figure is checked against
    what was written (a request cut off when the run ends may have been applied without a response:
    the database may count up to --connections more).
 
@@ -60,6 +62,25 @@ class Outcome:
     errors: dict[str, int]
     replays_sent: int
     latency: str = ""
+    server_cpu: float = 0.0  # CPU seconds the server processes used during the load
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and its direct children (uvicorn workers), Linux only."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _port() -> int:
@@ -217,6 +238,12 @@ def _report(outcome: Outcome, db: dict[str, int], args: argparse.Namespace, stac
     print(f"errors: {error_count} {outcome.errors}")
     if outcome.latency:
         print(outcome.latency)
+    if outcome.server_cpu and outcome.requests:
+        per_request = outcome.server_cpu / outcome.requests * 1000
+        print(
+            f"server CPU: {outcome.server_cpu:.1f} s in all, {per_request:.2f} ms per request "
+            f"(at most {1000 / per_request:,.0f} requests/s per free core; less sensitive to other load)"
+        )
     for key, value in db.items():
         print(f"database afterwards: {key}: {value:,}")
     applied = db["subscriptions unsubscribed"]
@@ -258,6 +285,7 @@ def main() -> int:
         f"{name} {'yes' if importlib.util.find_spec(name) and not args.pure_python_server else 'no'}"
         for name in ("uvloop", "httptools")
     )
+    print(f"machine: {os.cpu_count()} CPUs, load average before {_load()}")
     with tempfile.TemporaryDirectory(prefix="bench-web-") as name:
         folder = Path(name)
         url = f"sqlite:///{folder / 'bench.db'}"
@@ -270,10 +298,13 @@ def main() -> int:
         try:
             base = f"http://127.0.0.1:{port}"
             _wait(base, args.workers)
+            cpu_before = _cpu_seconds(server.pid)
             outcome = (_wrk if tool == "wrk" else _python)(base, paths, args)
+            outcome.server_cpu = _cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(20)
+        print(f"load average after the run: {_load()} (other work on the machine lowers the figure)")
         return _report(outcome, _verify(url), args, stack)
 
 
