@@ -1,4 +1,8 @@
-"""One import chunk written to the database: look up, decide per address, then bulk INSERT ... ON CONFLICT."""
+"""One import chunk written to the database: look up, decide per address, then bulk INSERT ... ON CONFLICT.
+
+New people go in through `newcomers` on PostgreSQL (COPY and one statement) and through a bulk
+INSERT on SQLite; people already known who are new to the list join through `_join` (by address).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.bulk import BulkInsert, among, json_text
+from newsletter.audience.newcomers import Newcomers
 from newsletter.audience.staging import Record
 from newsletter.audience.suppressions import describe, worst
 from newsletter.db.tables import (
@@ -60,10 +65,22 @@ class _Known:
 class ChunkWriter:
     """Writes chunks of merged records into one list, committing each chunk."""
 
-    def __init__(self, session: Session, mailing_list: MailingList, source: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        mailing_list: MailingList,
+        source: str,
+        *,
+        trust_fresh_keys: bool | None = None,
+    ) -> None:
         self.session = session
         self.list_id = mailing_list.id
         self.source = source
+        self._newcomers = (
+            Newcomers(session, mailing_list.id, source, trust_fresh_keys=trust_fresh_keys)
+            if session.get_bind().dialect.name == "postgresql"
+            else None
+        )
 
     def write(self, records: Sequence[Record]) -> list[Decision]:
         """Upsert one chunk and return a decision per record, in order."""
@@ -90,10 +107,14 @@ class ChunkWriter:
                 if status is None:
                     joining.append(record.email)
                 decisions.append(_ADDED if status is None else _UPDATED if change else _UNCHANGED)
-        self._insert_subscribers(fresh, now)
         if changes:
             self.session.execute(update(Subscriber), changes)
-        self._join([r.email for r in fresh] + joining, now)
+        if self._newcomers is not None:
+            joining += self._newcomers.add(fresh, now)
+        else:
+            self._insert_subscribers(fresh, now)
+            joining += [r.email for r in fresh]
+        self._join(joining, now)
         self.session.commit()
         return decisions
 
