@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience.bulk import BulkInsert, among, json_text
+from newsletter.audience.bulk import BulkInsert, among, among_strings, json_text
 from newsletter.audience.newcomers import Newcomers
 from newsletter.audience.staging import Record
 from newsletter.audience.suppressions import describe, worst
@@ -120,7 +120,7 @@ class ChunkWriter:
 
     def _suppressed(self, records: Sequence[Record]) -> dict[str, str]:
         query = select(Suppression.email_hash, Suppression.reason, Suppression.list_id).where(
-            among(self.session, Suppression.email_hash, [r.hash for r in records]),
+            among_strings(self.session, Suppression.email_hash, [r.hash for r in records]),
             or_(Suppression.list_id.is_(None), Suppression.list_id == self.list_id),
         )
         found: dict[str, list[tuple[str, bool]]] = {}
@@ -130,7 +130,7 @@ class ChunkWriter:
 
     def _known(self, records: Sequence[Record]) -> dict[str, _Known]:
         query = select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.attributes).where(
-            among(self.session, Subscriber.email, [r.email for r in records])
+            among_strings(self.session, Subscriber.email, [r.email for r in records])
         )
         return {
             email: _Known(id_, name, dict(attrs or {}))
@@ -163,7 +163,7 @@ class ChunkWriter:
         """Active subscriptions for these people, each with its import consent evidence (in SQL)."""
         if not emails:
             return
-        people = among(self.session, Subscriber.email, emails)
+        people = among_strings(self.session, Subscriber.email, emails)
         joins = (
             _insert(self.session, Subscription.__table__)
             .from_select(
