@@ -8,7 +8,7 @@ schema. Each import runs in its own child process, so its peak memory (resource.
 ru_maxrss: the child's peak resident set size) is its own; the small size shows memory is flat.
 
 Wall-clock rows/s depends on how busy the machine is, so each line also gives the CPU seconds the
-import used: the Python process's own, and (PostgreSQL on this machine) the server process's that
+import used: the Python process's own, and (PostgreSQL on this machine) the server processes' that
 served it, read from /proc. Their sum is the work; on an idle machine the wall time is close to it.
 The load average before each run is printed for the same reason.
 """
@@ -33,6 +33,7 @@ from pg_schema import drop_schema, postgres_schema
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+_APPLICATION = f"bench-import-{os.getpid()}"
 FIRST = ["Ann", "Bob", "Cat", "Dan", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jo"]
 CITIES = ["Leeds", "York", "Hull", "Bath", "Ely", "Derby"]
 BAD = ["user{i}", "user{i}@", "@example{i}.com", "us er{i}@example.com", "user{i}@exa_mple.com", ""]
@@ -68,20 +69,19 @@ def child(url: str, csv_path: Path, fk_checked: bool) -> None:
     if fk_checked:  # as for a role that may not set session_replication_role
         newcomers._may_skip_triggers = lambda _cursor: False  # type: ignore[assignment]
 
+    if url.startswith("postgresql"):
+        url += f"{'&' if '?' in url else '?'}application_name={_APPLICATION}"
     engine = make_engine(url)
     upgrade(engine)
     with make_session_factory(engine)() as session:
         create_list(session, "bench")
-        server = _server_pid(session)
-        server_cpu = _cpu_seconds(server)
+        before = _server_cpu(session)
         started, client_cpu = time.perf_counter(), time.process_time()
         report = import_csv(session, csv_path, "bench", rejects_path=csv_path.with_suffix(".rejects.csv"))
         seconds, client_cpu = time.perf_counter() - started, time.process_time() - client_cpu
-        if server_cpu is not None and _server_pid(session) == server:
-            server_cpu = (_cpu_seconds(server) or 0.0) - server_cpu
-        else:
-            server_cpu = None
-        trusted = None if _server_pid(session) is None else not fk_checked and _fk_triggers_skipped(session)
+        after = _server_cpu(session)
+        server_cpu = None if before is None or after is None else after - before
+        trusted = None if before is None else not fk_checked and _fk_triggers_skipped(session)
     engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
     figures = {"rows": report.rows, "added": report.added, "seconds": seconds, "peak_mb": peak_mb}
@@ -89,11 +89,19 @@ def child(url: str, csv_path: Path, fk_checked: bool) -> None:
     print(json.dumps(figures))
 
 
-def _server_pid(session: Any) -> int | None:
-    """The PostgreSQL backend serving this session, or None (SQLite)."""
+def _server_cpu(session: Any) -> float | None:
+    """CPU seconds of every PostgreSQL backend serving this process (tagged by application_name).
+
+    None for SQLite, or when a backend's /proc entry cannot be read (a server on another host).
+    A backend opened during the import counts from its start, which is the import's own use.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return int(session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar())
+    query = "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+    pids = [int(row[0]) for row in session.connection().exec_driver_sql(query, (_APPLICATION,))]
+    session.commit()
+    seconds = [_cpu_seconds(pid) for pid in pids]
+    return sum(s for s in seconds if s is not None) if seconds and None not in seconds else None
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
@@ -151,7 +159,7 @@ def main() -> None:
     postgres = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
     print(
         "wall = seconds for import_csv; rows/s = data rows / wall; CPU = seconds the import used in Python"
-        " and (PostgreSQL on this host) in its server process; peak RSS = ru_maxrss of the importing child;"
+        " and (PostgreSQL on this host) in its server processes; peak RSS = ru_maxrss of the importing child;"
         f" load = 1-minute load average on {os.cpu_count()} CPUs"
     )
     with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:

@@ -62,8 +62,24 @@ class _Known:
     attributes: dict[str, Any]
 
 
+@dataclass(slots=True)
+class Plan:
+    """One chunk decided: a decision per record, and the writes they need."""
+
+    now: datetime
+    decisions: list[Decision]
+    fresh: list[Record]
+    joining: list[str]
+    changes: list[dict[str, Any]]
+
+
 class ChunkWriter:
-    """Writes chunks of merged records into one list, committing each chunk."""
+    """Writes chunks of merged records into one list, committing each chunk.
+
+    `plan` looks a chunk up and decides; `apply` writes and commits it. On PostgreSQL the look-ups
+    use a second session (`separate_reader`), so the next chunk can be planned while this one is
+    applied (chunks never share an address, so neither sees the other's rows). Call `close()`.
+    """
 
     def __init__(
         self,
@@ -76,65 +92,82 @@ class ChunkWriter:
         self.session = session
         self.list_id = mailing_list.id
         self.source = source
+        postgres = session.get_bind().dialect.name == "postgresql"
         self._newcomers = (
             Newcomers(session, mailing_list.id, source, trust_fresh_keys=trust_fresh_keys)
-            if session.get_bind().dialect.name == "postgresql"
+            if postgres
             else None
         )
+        self.reader = Session(bind=session.get_bind()) if postgres else session
+        self.separate_reader = self.reader is not session
+
+    def close(self) -> None:
+        """Give back the reading session's connection."""
+        if self.separate_reader:
+            self.reader.close()
 
     def write(self, records: Sequence[Record]) -> list[Decision]:
         """Upsert one chunk and return a decision per record, in order."""
+        plan = self.plan(records)
+        self.apply(plan)
+        return plan.decisions
+
+    def plan(self, records: Sequence[Record]) -> Plan:
+        """Look the chunk up and decide each record (reads only)."""
         now = clock.now()
         blocked = self._suppressed(records)
         known = self._known(records)
         statuses = self._statuses([k.id for k in known.values()])
-        decisions: list[Decision] = []
-        fresh: list[Record] = []
-        joining: list[str] = []
-        changes: list[dict[str, Any]] = []
+        if self.separate_reader:
+            self.reader.rollback()  # end the read-only transaction: no snapshot held while writing
+        plan = Plan(now, [], [], [], [])
         for record in records:
             current = known.get(record.email)
             status = statuses.get(current.id) if current else None
             if record.hash in blocked or status == "unsubscribed":
-                decisions.append(Decision("suppressed", blocked.get(record.hash, UNSUBSCRIBED)))
+                plan.decisions.append(Decision("suppressed", blocked.get(record.hash, UNSUBSCRIBED)))
             elif current is None:
-                fresh.append(record)
-                decisions.append(_ADDED)
+                plan.fresh.append(record)
+                plan.decisions.append(_ADDED)
             else:
                 change = _merge(current, record, now)
                 if change:
-                    changes.append(change)
+                    plan.changes.append(change)
                 if status is None:
-                    joining.append(record.email)
-                decisions.append(_ADDED if status is None else _UPDATED if change else _UNCHANGED)
-        if changes:
-            self.session.execute(update(Subscriber), changes)
+                    plan.joining.append(record.email)
+                plan.decisions.append(_ADDED if status is None else _UPDATED if change else _UNCHANGED)
+        return plan
+
+    def apply(self, plan: Plan) -> None:
+        """Write a planned chunk and commit it."""
+        joining = list(plan.joining)
+        if plan.changes:
+            self.session.execute(update(Subscriber), plan.changes)
         if self._newcomers is not None:
-            joining += self._newcomers.add(fresh, now)
+            joining += self._newcomers.add(plan.fresh, plan.now)
         else:
-            self._insert_subscribers(fresh, now)
-            joining += [r.email for r in fresh]
-        self._join(joining, now)
+            self._insert_subscribers(plan.fresh, plan.now)
+            joining += [r.email for r in plan.fresh]
+        self._join(joining, plan.now)
         self.session.commit()
-        return decisions
 
     def _suppressed(self, records: Sequence[Record]) -> dict[str, str]:
         query = select(Suppression.email_hash, Suppression.reason, Suppression.list_id).where(
-            among_strings(self.session, Suppression.email_hash, [r.hash for r in records]),
+            among_strings(self.reader, Suppression.email_hash, [r.hash for r in records]),
             or_(Suppression.list_id.is_(None), Suppression.list_id == self.list_id),
         )
         found: dict[str, list[tuple[str, bool]]] = {}
-        for digest, reason, list_id in self.session.execute(query):
+        for digest, reason, list_id in self.reader.execute(query):
             found.setdefault(digest, []).append((reason, list_id is None))
         return {digest: _reason(pairs) for digest, pairs in found.items()}
 
     def _known(self, records: Sequence[Record]) -> dict[str, _Known]:
         query = select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.attributes).where(
-            among_strings(self.session, Subscriber.email, [r.email for r in records])
+            among_strings(self.reader, Subscriber.email, [r.email for r in records])
         )
         return {
             email: _Known(id_, name, dict(attrs or {}))
-            for id_, email, name, attrs in self.session.execute(query)
+            for id_, email, name, attrs in self.reader.execute(query)
         }
 
     def _statuses(self, subscriber_ids: list[int]) -> dict[int, str]:
@@ -142,9 +175,9 @@ class ChunkWriter:
             return {}
         query = select(Subscription.subscriber_id, Subscription.status).where(
             Subscription.list_id == self.list_id,
-            among(self.session, Subscription.subscriber_id, subscriber_ids),
+            among(self.reader, Subscription.subscriber_id, subscriber_ids),
         )
-        return dict(self.session.execute(query).all())
+        return dict(self.reader.execute(query).all())
 
     def _insert_subscribers(self, records: list[Record], now: datetime) -> None:
         if not records:

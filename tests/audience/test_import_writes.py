@@ -90,3 +90,27 @@ def test_someone_added_meanwhile_still_joins_the_list_once(
     assert reader3 is not None
     assert reader3.name is None  # the other process's row is kept as it was
     assert _orphans(session) == 0
+
+
+def test_a_failing_chunk_is_rolled_back_whole_and_stops_the_import(
+    session: Session, e_alert: MailingList, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    joined: Any = ChunkWriter._join
+    calls = []
+
+    def join_then_fail(self: ChunkWriter, emails: list[str], now: Any) -> None:
+        calls.append(len(emails))
+        joined(self, emails, now)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(ChunkWriter, "_join", join_then_fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        import_csv(session, write_csv(ROWS), "e-alert", chunk_size=7)
+    assert len(calls) == 2  # stopped at the failing chunk
+    assert session.scalar(select(func.count()).select_from(Subscriber)) == 7
+    assert session.scalar(select(func.count()).select_from(Subscription)) == 7
+    assert session.scalar(select(func.count()).select_from(ConsentEvidence)) == 7
+    monkeypatch.undo()
+    again = import_csv(session, write_csv(ROWS), "e-alert", chunk_size=7)
+    assert (again.added, again.unchanged) == (23, 7)
