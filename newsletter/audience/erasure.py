@@ -1,7 +1,8 @@
 """What GDPR erasure scrubs beyond the person's own rows: their address in deliveries, their traces in events.
 
 Counts stay: delivery rows keep their send, status and domain (the report's per-provider
-figures), events keep their type, time and links to the delivery. What goes: the address
+figures), events keep their type, time and links to the delivery. A delivery still pending
+becomes skipped, as the sender would have made it (its person is gone), so no placeholder is mailed. What goes: the address
 (replaced by `erased-<delivery id>@erased.invalid`, unique per send as the index wants, in a
 reserved top-level domain that can never be mailed), the address inside provider messages, and
 from events the address hash, IP address, user agent and address fields of the provider's detail.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.db.tables import Delivery, Event, Send
@@ -38,7 +39,15 @@ def scrub_sending_log(session: Session, subscriber_id: int | None, address: str,
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(delivery_ids))
-            .values(email=erased, detail=func.replace(Delivery.detail, address, erased))
+            .values(
+                email=erased,
+                # One still waiting is never sent (a test send would mail whatever address it holds).
+                status=case((Delivery.status == "pending", "skipped"), else_=Delivery.status),
+                detail=case(
+                    (Delivery.status == "pending", "erased before it was sent"),
+                    else_=func.replace(Delivery.detail, address, erased),
+                ),
+            )
             .execution_options(synchronize_session=False)
         )
     _scrub_events(session, delivery_ids, address, digest)

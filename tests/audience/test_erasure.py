@@ -90,3 +90,17 @@ def test_erasing_someone_never_mailed_touches_no_delivery(
     after = dump()
     assert after["deliveries"] == before["deliveries"]
     assert after["events"] == before["events"]
+
+
+def test_a_delivery_still_pending_is_skipped_not_left_for_a_placeholder(
+    session: Session, e_alert: MailingList
+) -> None:
+    _, [pending] = make_send(session, [JANE], status="pending")
+    erase_subscriber(session, JANE)
+    row = session.get(Delivery, pending[0])
+    assert row is not None
+    assert (row.email, row.status, row.detail) == (
+        f"erased-{row.id}@erased.invalid",
+        "skipped",
+        "erased before it was sent",
+    )
