@@ -1,11 +1,12 @@
 """What GDPR erasure scrubs beyond the person's own rows: their address in deliveries, their traces in events.
 
 Counts stay: delivery rows keep their send, status and domain (the report's per-provider
-figures), events keep their type, time and links to the delivery. A delivery still pending
-becomes skipped, as the sender would have made it (its person is gone), so no placeholder is mailed. What goes: the address
+figures), events keep their type, time and links to the delivery. What goes: the address
 (replaced by `erased-<delivery id>@erased.invalid`, unique per send as the index wants, in a
 reserved top-level domain that can never be mailed), the address inside provider messages, and
 from events the address hash, IP address, user agent and address fields of the provider's detail.
+A delivery still pending becomes skipped, as the sender would have made it (its person is gone),
+so no placeholder is ever mailed.
 """
 
 from __future__ import annotations
