@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience.csv_cells import escape_cell
 from newsletter.audience.csv_source import CsvSource
 from newsletter.audience.lists import get_list
+from newsletter.audience.one_ahead import OneAhead
 from newsletter.audience.staging import Record, Staging
 from newsletter.audience.upsert import ChunkWriter, Outcome
 
@@ -73,7 +74,8 @@ def import_csv(
     addresses and members who unsubscribed from the list are reported, never re-added; members
     still awaiting confirmation stay unconfirmed. New memberships are active, with consent
     evidence (method "import", source the file name).
-    Importing the same file again changes nothing. Commits after each chunk.
+    Importing the same file again changes nothing. Commits after each chunk; if one fails, it is
+    rolled back and the error raised (earlier chunks stay: importing the file again completes it).
     """
     mailing_list = get_list(session, list_name)
     notify = progress or (lambda _phase, _done, _total: None)
@@ -88,7 +90,14 @@ def import_csv(
             report.rows += len(rows)
             notify("reading", source.bytes_read, source.size)
         report.rejected = staging.count("rejects")
-        _save(ChunkWriter(session, mailing_list, source.path.name), staging, report, notify, chunk_size)
+        writer = ChunkWriter(session, mailing_list, source.path.name)
+        try:
+            _save(writer, staging, report, notify, chunk_size)
+        except BaseException:
+            session.rollback()  # the failed chunk is undone; earlier chunks stay committed
+            raise
+        finally:
+            writer.close()
         _write_rejects(report.rejects_path, staging.rejects())
     return report
 
@@ -102,13 +111,16 @@ def _save(
 ) -> None:
     total, done = staging.distinct_addresses(), 0
     notify("saving", 0, total)
-    for chunk in _batches(staging.records(), chunk_size):
-        for record, decision in zip(chunk, writer.write(chunk), strict=True):
-            report.count(record, decision.kind)
-            if decision.reason:
-                staging.reject((line, record.email, decision.reason) for line in record.lines)
-        done += len(chunk)
-        notify("saving", done, total)
+    with OneAhead(background=writer.separate_reader) as writes:
+        for chunk in _batches(staging.records(), chunk_size):
+            plan = writer.plan(chunk)
+            writes.submit(writer.apply, plan)
+            for record, decision in zip(chunk, plan.decisions, strict=True):
+                report.count(record, decision.kind)
+                if decision.reason:
+                    staging.reject((line, record.email, decision.reason) for line in record.lines)
+            done += len(chunk)
+            notify("saving", done, total)
 
 
 def _write_rejects(path: Path, rejects: Iterable[tuple[int, str, str]]) -> None:

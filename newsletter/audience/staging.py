@@ -80,18 +80,20 @@ class Staging:
         """Merged records in address order: the name and each attribute from the last row that has one."""
         self._db.execute("CREATE INDEX rows_email ON rows (email, line)")
         cursor = self._db.execute("SELECT * FROM rows ORDER BY email, line")
-        keys = self.keys
+        keys, digest = self.keys, email_hash
         record: Record | None = None
-        for line, email, name, *values in cursor:
-            attributes = {k: v for k, v in zip(keys, values, strict=True) if v} if any(values) else {}
+        for row in cursor:
+            email, values = row[1], row[3:]
             if record is not None and record.email == email:
-                record.lines.append(line)
-                record.name = name or record.name
-                record.attributes.update(attributes)
+                record.lines.append(row[0])
+                record.name = row[2] or record.name
+                if any(values):
+                    record.attributes.update({k: v for k, v in zip(keys, values, strict=True) if v})
                 continue
             if record is not None:
                 yield record
-            record = Record(email, email_hash(email), name, attributes, [line])
+            attributes = {k: v for k, v in zip(keys, values, strict=True) if v} if any(values) else {}
+            record = Record(email, digest(email), row[2], attributes, [row[0]])
         if record is not None:
             yield record
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience import membership
 from newsletter.audience.addresses import normalise_and_hash
 from newsletter.audience.consent import Consent, evidence_for
+from newsletter.audience.erasure import scrub_sending_log
 from newsletter.audience.lists import get_list
 from newsletter.audience.suppressions import applying, describe, suppress_hash, suppressions_of
 from newsletter.db.tables import (
@@ -104,11 +105,14 @@ def describe_subscriber(session: Session, email: str) -> SubscriberDetail:
 def erase_subscriber(session: Session, email: str, *, source: str = "cli") -> bool:
     """GDPR erasure: delete the person and their evidence, keep only a hashed suppression.
 
+    Their address also leaves the sending log: deliveries keep a placeholder, events lose the
+    address hash, IP address and user agent (`erasure.scrub_sending_log`); report counts stay.
     Returns whether a subscriber existed; the suppression is recorded either way, so the
     address is never mailed or imported again.
     """
     address, digest = normalise_and_hash(email)
     subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == address))
+    scrub_sending_log(session, subscriber_id, address, digest)
     if subscriber_id is not None:
         session.execute(delete(ConsentEvidence).where(ConsentEvidence.subscriber_id == subscriber_id))
         session.execute(delete(Subscription).where(Subscription.subscriber_id == subscriber_id))

@@ -1,4 +1,8 @@
-"""One import chunk written to the database: look up, decide per address, then bulk INSERT ... ON CONFLICT."""
+"""One import chunk written to the database: look up, decide per address, then bulk INSERT ... ON CONFLICT.
+
+New people go in through `newcomers` on PostgreSQL (COPY and one statement) and through a bulk
+INSERT on SQLite; people already known who are new to the list join through `_join` (by address).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience.bulk import BulkInsert, among, json_text
+from newsletter.audience.bulk import BulkInsert, among, among_strings, json_text
+from newsletter.audience.newcomers import Newcomers
 from newsletter.audience.staging import Record
 from newsletter.audience.suppressions import describe, worst
 from newsletter.db.tables import (
@@ -57,63 +62,112 @@ class _Known:
     attributes: dict[str, Any]
 
 
-class ChunkWriter:
-    """Writes chunks of merged records into one list, committing each chunk."""
+@dataclass(slots=True)
+class Plan:
+    """One chunk decided: a decision per record, and the writes they need."""
 
-    def __init__(self, session: Session, mailing_list: MailingList, source: str) -> None:
+    now: datetime
+    decisions: list[Decision]
+    fresh: list[Record]
+    joining: list[str]
+    changes: list[dict[str, Any]]
+
+
+class ChunkWriter:
+    """Writes chunks of merged records into one list, committing each chunk.
+
+    `plan` looks a chunk up and decides; `apply` writes and commits it. On PostgreSQL the look-ups
+    use a second session (`separate_reader`), so the next chunk can be planned while this one is
+    applied (chunks never share an address, so neither sees the other's rows). Call `close()`.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        mailing_list: MailingList,
+        source: str,
+        *,
+        trust_fresh_keys: bool | None = None,
+    ) -> None:
         self.session = session
         self.list_id = mailing_list.id
         self.source = source
+        postgres = session.get_bind().dialect.name == "postgresql"
+        self._newcomers = (
+            Newcomers(session, mailing_list.id, source, trust_fresh_keys=trust_fresh_keys)
+            if postgres
+            else None
+        )
+        self.reader = Session(bind=session.get_bind()) if postgres else session
+        self.separate_reader = self.reader is not session
+
+    def close(self) -> None:
+        """Give back the reading session's connection."""
+        if self.separate_reader:
+            self.reader.close()
 
     def write(self, records: Sequence[Record]) -> list[Decision]:
         """Upsert one chunk and return a decision per record, in order."""
+        plan = self.plan(records)
+        self.apply(plan)
+        return plan.decisions
+
+    def plan(self, records: Sequence[Record]) -> Plan:
+        """Look the chunk up and decide each record (reads only)."""
         now = clock.now()
         blocked = self._suppressed(records)
         known = self._known(records)
         statuses = self._statuses([k.id for k in known.values()])
-        decisions: list[Decision] = []
-        fresh: list[Record] = []
-        joining: list[str] = []
-        changes: list[dict[str, Any]] = []
+        if self.separate_reader:
+            self.reader.rollback()  # end the read-only transaction: no snapshot held while writing
+        plan = Plan(now, [], [], [], [])
         for record in records:
             current = known.get(record.email)
             status = statuses.get(current.id) if current else None
             if record.hash in blocked or status == "unsubscribed":
-                decisions.append(Decision("suppressed", blocked.get(record.hash, UNSUBSCRIBED)))
+                plan.decisions.append(Decision("suppressed", blocked.get(record.hash, UNSUBSCRIBED)))
             elif current is None:
-                fresh.append(record)
-                decisions.append(_ADDED)
+                plan.fresh.append(record)
+                plan.decisions.append(_ADDED)
             else:
                 change = _merge(current, record, now)
                 if change:
-                    changes.append(change)
+                    plan.changes.append(change)
                 if status is None:
-                    joining.append(record.email)
-                decisions.append(_ADDED if status is None else _UPDATED if change else _UNCHANGED)
-        self._insert_subscribers(fresh, now)
-        if changes:
-            self.session.execute(update(Subscriber), changes)
-        self._join([r.email for r in fresh] + joining, now)
+                    plan.joining.append(record.email)
+                plan.decisions.append(_ADDED if status is None else _UPDATED if change else _UNCHANGED)
+        return plan
+
+    def apply(self, plan: Plan) -> None:
+        """Write a planned chunk and commit it."""
+        joining = list(plan.joining)
+        if plan.changes:
+            self.session.execute(update(Subscriber), plan.changes)
+        if self._newcomers is not None:
+            joining += self._newcomers.add(plan.fresh, plan.now)
+        else:
+            self._insert_subscribers(plan.fresh, plan.now)
+            joining += [r.email for r in plan.fresh]
+        self._join(joining, plan.now)
         self.session.commit()
-        return decisions
 
     def _suppressed(self, records: Sequence[Record]) -> dict[str, str]:
         query = select(Suppression.email_hash, Suppression.reason, Suppression.list_id).where(
-            among(self.session, Suppression.email_hash, [r.hash for r in records]),
+            among_strings(self.reader, Suppression.email_hash, [r.hash for r in records]),
             or_(Suppression.list_id.is_(None), Suppression.list_id == self.list_id),
         )
         found: dict[str, list[tuple[str, bool]]] = {}
-        for digest, reason, list_id in self.session.execute(query):
+        for digest, reason, list_id in self.reader.execute(query):
             found.setdefault(digest, []).append((reason, list_id is None))
         return {digest: _reason(pairs) for digest, pairs in found.items()}
 
     def _known(self, records: Sequence[Record]) -> dict[str, _Known]:
         query = select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.attributes).where(
-            among(self.session, Subscriber.email, [r.email for r in records])
+            among_strings(self.reader, Subscriber.email, [r.email for r in records])
         )
         return {
             email: _Known(id_, name, dict(attrs or {}))
-            for id_, email, name, attrs in self.session.execute(query)
+            for id_, email, name, attrs in self.reader.execute(query)
         }
 
     def _statuses(self, subscriber_ids: list[int]) -> dict[int, str]:
@@ -121,9 +175,9 @@ class ChunkWriter:
             return {}
         query = select(Subscription.subscriber_id, Subscription.status).where(
             Subscription.list_id == self.list_id,
-            among(self.session, Subscription.subscriber_id, subscriber_ids),
+            among(self.reader, Subscription.subscriber_id, subscriber_ids),
         )
-        return dict(self.session.execute(query).all())
+        return dict(self.reader.execute(query).all())
 
     def _insert_subscribers(self, records: list[Record], now: datetime) -> None:
         if not records:
@@ -142,7 +196,7 @@ class ChunkWriter:
         """Active subscriptions for these people, each with its import consent evidence (in SQL)."""
         if not emails:
             return
-        people = among(self.session, Subscriber.email, emails)
+        people = among_strings(self.session, Subscriber.email, emails)
         joins = (
             _insert(self.session, Subscription.__table__)
             .from_select(

@@ -1,0 +1,106 @@
+"""GDPR erasure reaches the sending log: no address in deliveries, no address, IP or browser in events."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from newsletter import clock
+from newsletter.audience import add_subscriber, email_hash, erase_subscriber
+from newsletter.db.tables import Delivery, Event, MailingList, Subscriber
+from newsletter.events.ingest import ingest
+from newsletter.events.sendgrid_webhook import to_event
+from newsletter.reports.send_report import build_report
+from tests.events.helpers import event, make_send
+
+from .conftest import Dump
+
+JANE = "jane@example.com"
+IP = "203.0.113.9"
+BROWSER = "Mozilla/5.0 (Jane's phone)"
+
+
+def _sent_to_jane(session: Session) -> tuple[int, int]:
+    """A send to Jane and Bob (Jane's delivery linked to her) and a test send to Jane; events for all."""
+    for address in (JANE, "bob@example.com"):
+        add_subscriber(session, address, "e-alert")
+    jane_id = session.scalar(select(Subscriber.id).where(Subscriber.email == JANE))
+    send_id, deliveries = make_send(session, [JANE, "bob@example.com"])
+    test_send, test_deliveries = make_send(session, [JANE])
+    session.execute(update(Delivery).where(Delivery.id == deliveries[0][0]).values(subscriber_id=jane_id))
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == test_deliveries[0][0])
+        .values(detail=f"550 5.1.1 <{JANE}>: mailbox full")
+    )
+    session.commit()
+    jane, bob, jane_test = deliveries[0], deliveries[1], test_deliveries[0]
+    raw = [
+        event("delivered", jane),
+        event("open", jane, ip=IP, useragent=BROWSER),
+        event("click", jane, ip=IP, useragent=BROWSER, url="https://example.org/walk"),
+        event("bounce", jane_test, type="bounce", reason=f"550 {JANE} does not exist", status="5.1.1"),
+        event("open", bob, ip="198.51.100.2", useragent="Bob's laptop"),
+        {"event": "spamreport", "sg_event_id": "unlinked-1", "email": JANE, "timestamp": 1_700_000_000},
+    ]
+    ingest(session, [to_event(item, clock.now()) for item in raw])
+    session.commit()
+    return send_id, test_send
+
+
+def test_erasure_scrubs_deliveries_and_events_and_keeps_report_figures(
+    session: Session, e_alert: MailingList, dump: Dump
+) -> None:
+    send_id, test_send = _sent_to_jane(session)
+    before = [build_report(session, ref) for ref in (send_id, test_send)]
+
+    assert erase_subscriber(session, JANE) is True
+
+    everything = repr(dump())
+    assert JANE not in everything
+    assert IP not in everything
+    assert "Jane's phone" not in everything
+    hashed = session.scalars(select(Event).where(Event.email_hash == email_hash(JANE))).all()
+    assert hashed == []
+    after = [build_report(session, ref) for ref in (send_id, test_send)]
+    for old, new in zip(before, after, strict=True):
+        assert (new.figures, new.statuses, new.by_domain) == (old.figures, old.statuses, old.by_domain)
+    placeholders = session.scalars(select(Delivery.email).where(Delivery.email.like("erased-%"))).all()
+    assert len(placeholders) == 2
+    assert all(address.endswith("@erased.invalid") for address in placeholders)
+
+
+def test_erasure_leaves_other_people_alone(session: Session, e_alert: MailingList) -> None:
+    _sent_to_jane(session)
+    erase_subscriber(session, JANE)
+    bob = session.scalar(select(Delivery).where(Delivery.email == "bob@example.com"))
+    assert bob is not None
+    opened = session.scalar(select(Event).where(Event.delivery_id == bob.id))
+    assert opened is not None
+    assert opened.email_hash == email_hash("bob@example.com")
+    assert (opened.detail["ip"], opened.detail["useragent"]) == ("198.51.100.2", "Bob's laptop")
+
+
+def test_erasing_someone_never_mailed_touches_no_delivery(
+    session: Session, e_alert: MailingList, dump: Dump
+) -> None:
+    _sent_to_jane(session)
+    before = dump()
+    assert erase_subscriber(session, "nobody@example.com") is False
+    after = dump()
+    assert after["deliveries"] == before["deliveries"]
+    assert after["events"] == before["events"]
+
+
+def test_a_delivery_still_pending_is_skipped_not_left_for_a_placeholder(
+    session: Session, e_alert: MailingList
+) -> None:
+    _, [pending] = make_send(session, [JANE], status="pending")
+    erase_subscriber(session, JANE)
+    row = session.get(Delivery, pending[0])
+    assert row is not None
+    assert (row.email, row.status, row.detail) == (
+        f"erased-{row.id}@erased.invalid",
+        "skipped",
+        "erased before it was sent",
+    )
