@@ -21,7 +21,7 @@ from newsletter.deliver.marks import mark_results
 from newsletter.deliver.materialize import materialize
 from newsletter.deliver.transport import Envelope, OutgoingBatch, Transport
 from newsletter.deliver.values import LinkMaker
-from newsletter.errors import ScheduleError
+from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.snapshot import publication_of, rendered_of
 from newsletter.schedule.states import transition
 
@@ -55,10 +55,17 @@ class RunReport:
 Progress = Callable[[int, int], None]
 """progress(done, total) after each batch."""
 
+TransportFactory = Callable[[str], Transport]
+"""transports(name) -> a new transport of that name (outbox, smtp, sendgrid); ConfigError if it cannot."""
+
 
 @dataclass
 class SendRunner:
-    """Runs sends through one transport for one worker identity."""
+    """Runs sends, each through the transport it was scheduled with, for one worker identity.
+
+    `transport` serves sends recorded with its name; `transports` builds any other a send asks for
+    (None: such a send fails, naming both). A send whose transport cannot be built fails with the reason.
+    """
 
     sessions: sessionmaker[Session]
     transport: Transport
@@ -66,16 +73,19 @@ class SendRunner:
     worker_id: str
     options: RunOptions = field(default_factory=RunOptions)
     should_stop: Callable[[], bool] = lambda: False
+    transports: TransportFactory | None = None
+    _built: dict[str, Transport] = field(default_factory=dict, init=False, repr=False)
 
     def run(self, send_id: int, progress: Progress | None = None) -> RunReport:
         """Work on a send until it is finished, paused, cancelled, or this worker must stop."""
         report = RunReport(send_id)
         with self.sessions() as session:
-            if not self._start(session, send_id):
+            transport = self._start(session, send_id, report)
+            if transport is None:
                 report.status = session.get_one(Send, send_id).status
                 return report
         try:
-            context = self._context(send_id)
+            context = self._context(send_id, transport)
         except ScheduleError as exc:  # e.g. a tampered snapshot: the send fails, other sends go on
             self._fail(send_id, str(exc), report)
             return report
@@ -86,31 +96,53 @@ class SendRunner:
                 release_lease(session, _lease_name(send_id), self.worker_id)
         return report
 
+    def transport_for(self, name: str) -> Transport:
+        """The transport a send recorded as `name` goes through; ConfigError when this runner has none."""
+        if name == self.transport.name:
+            return self.transport
+        if name not in self._built:
+            if self.transports is None:
+                raise ConfigError(f"this runner sends only through {self.transport.name}")
+            self._built[name] = self.transports(name)
+        return self._built[name]
+
     # -- phases
 
-    def _start(self, session: Session, send_id: int) -> bool:
-        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise."""
+    def _start(self, session: Session, send_id: int, report: RunReport) -> Transport | None:
+        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise.
+
+        None when this run cannot work on the send (not due, another worker's lease, or the send's
+        transport cannot be built here: then the send fails, saying why).
+        """
         send = session.get_one(Send, send_id, with_for_update=_locks(session))
         if send.status == "scheduled" and send.scheduled_at is not None and send.scheduled_at <= clock.now():
             transition(send, "sending")
         if send.status != "sending":
             session.rollback()
-            return False
+            return None
+        try:
+            transport = self.transport_for(send.transport)
+        except ConfigError as exc:
+            error = f"send {send_id} was scheduled for transport {send.transport!r}, unavailable here: {exc}"
+            transition(send, "failed", error=error)
+            session.commit()
+            report.error = error
+            return None
         exclusive = not _locks(session)
         if exclusive and not acquire_lease(
             session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
         ):
             session.rollback()
-            return False
+            return None
         stale_before = clock.now() - timedelta(seconds=self.options.stale_after_seconds)
-        resend = bool(getattr(self.transport, "idempotent", False))
+        resend = bool(getattr(transport, "idempotent", False))
         recover_stale(
             session, send_id, self.worker_id, stale_before=stale_before, resend=resend, exclusive=exclusive
         )
         if not send.materialized:
             materialize(session, send, send_list_ids=_list_ids(session, send_id))
         session.commit()
-        return True
+        return transport
 
     def _fail(self, send_id: int, error: str, report: RunReport) -> None:
         with self.sessions.begin() as session:
@@ -133,15 +165,15 @@ class SendRunner:
                 ):
                     report.status = "sending"
                     return
-                claimed = self._claim(session, send_id, after)
+                claimed = self._claim(session, send_id, after, context)
                 if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
                     after = 0
-                    claimed = self._claim(session, send_id, after)
+                    claimed = self._claim(session, send_id, after, context)
                 sendable = self._unsuppressed(session, claimed, context, report)
             if claimed:
                 after = claimed[-1].delivery_id
-                if sendable:
-                    self._deliver(send_id, context, sendable, report)
+                if sendable and not self._deliver(send_id, context, sendable, report):
+                    return
                 if progress is not None:
                     progress(*self._progress(send_id))
                 continue
@@ -149,8 +181,8 @@ class SendRunner:
                 return
         report.status = "sending"
 
-    def _claim(self, session: Session, send_id: int, after: int) -> list[Claimed]:
-        size = min(self.options.batch_size, self.transport.max_batch_size)
+    def _claim(self, session: Session, send_id: int, after: int, context: _Context) -> list[Claimed]:
+        size = min(self.options.batch_size, context.transport.max_batch_size)
         return claim_batch(session, send_id, self.worker_id, size, after=after)
 
     def _unsuppressed(
@@ -177,7 +209,8 @@ class SendRunner:
         dropped = set(skipped)
         return [c for c in claimed if c.delivery_id not in dropped]
 
-    def _deliver(self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport) -> None:
+    def _deliver(self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport) -> bool:
+        """Send and mark one batch; False when the provider refused the whole send (it failed)."""
         envelopes = [
             Envelope(
                 c.delivery_id,
@@ -196,7 +229,11 @@ class SendRunner:
             is_test=context.is_test,
             categories=context.categories,
         )
-        results = self.transport.send_batch(batch)
+        try:
+            results = context.transport.send_batch(batch)
+        except ProviderRefused as exc:
+            self._refused(send_id, exc, report)
+            return False
         with self.sessions.begin() as session:
             outcomes = mark_results(
                 session,
@@ -207,6 +244,31 @@ class SendRunner:
             )
         for outcome, n in outcomes.items():
             report.add(outcome, n)
+        return True
+
+    def _refused(self, send_id: int, refusal: ProviderRefused, report: RunReport) -> None:
+        """Mark what was settled, put the rest of the batch back to pending, fail the send once."""
+        with self.sessions.begin() as session:
+            outcomes = mark_results(
+                session,
+                refusal.results,
+                now=clock.now(),
+                max_attempts=self.options.max_attempts,
+                retry_base_seconds=self.options.retry_base_seconds,
+            )
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.send_id == send_id,
+                    Delivery.status == "sending",
+                    Delivery.claimed_by == self.worker_id,
+                )
+                .values(status="pending", claimed_by=None, attempts=Delivery.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+        for outcome, n in outcomes.items():
+            report.add(outcome, n)
+        self._fail(send_id, str(refusal), report)
 
     def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:
         """True when the run is over (send finished or others still hold claims); else waits for retries."""
@@ -248,7 +310,7 @@ class SendRunner:
         total = sum(counts.values())
         return total - counts.get("pending", 0) - counts.get("sending", 0), total
 
-    def _context(self, send_id: int) -> _Context:
+    def _context(self, send_id: int, transport: Transport) -> _Context:
         with self.sessions() as session:
             send = session.get_one(Send, send_id)
             list_ids = _list_ids(session, send_id)
@@ -259,7 +321,7 @@ class SendRunner:
             rendered = rendered_of(send)
             categories = [*publication.sendgrid.categories, "test" if send.is_test else send.issue_slug]
             links = LinkMaker(self.signer, publication, send.issue_slug, public_ids)
-            return _Context(rendered, publication, list_ids, send.is_test, categories, links)
+            return _Context(rendered, publication, list_ids, send.is_test, categories, links, transport)
 
 
 @dataclass(frozen=True)
@@ -270,6 +332,7 @@ class _Context:
     is_test: bool
     categories: list[str]
     links: LinkMaker
+    transport: Transport
 
 
 def _lease_name(send_id: int) -> str:

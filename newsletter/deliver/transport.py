@@ -65,7 +65,10 @@ class Transport(Protocol):
     max_batch_size: int
 
     def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
-        """One result per envelope, in the same order; delivery problems are results, not exceptions."""
+        """One result per envelope, in the same order; delivery problems are results, not exceptions.
+
+        The exception: ProviderRefused when the provider refuses the account itself (a bad API key).
+        """
         ...
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from support.smtp_server import free_port
 
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.transport import Envelope, subject_template
+from newsletter.errors import ProviderRefused
 from newsletter.render import merge
 
 from .conftest import Sleeps
@@ -200,12 +201,16 @@ def test_bad_request_fails_with_sendgrids_message_and_is_not_retried(
     assert sleeps == []
 
 
-def test_rejected_api_key_is_retry_not_failed(sleeps: Sleeps) -> None:
+def test_rejected_api_key_refuses_the_whole_batch_without_retrying(sleeps: Sleeps) -> None:
     with SendGridRecorder(api_key="SG.right") as recorder:
-        results = SendGridTransport("SG.wrong", host=recorder.url, sleep=sleeps).send_batch(samples.batch(2))
+        transport = SendGridTransport("SG.wrong", host=recorder.url, sleep=sleeps)
+        with pytest.raises(
+            ProviderRefused, match="refused the API key or its permissions: HTTP 401"
+        ) as caught:
+            transport.send_batch(samples.batch(2))
 
-    assert {r.outcome for r in results} == {"retry"}
-    assert results[0].detail.startswith("HTTP 401")
+    assert caught.value.results == []
+    assert len(recorder.requests) == 1
     assert sleeps == []
 
 
