@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
 from newsletter.audience.bulk import among
-from newsletter.audience.recipients import recipients, suppressed_among
+from newsletter.audience.recipients import recipients
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import Delivery, MailingList, Send, SendList
 from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
@@ -183,7 +183,8 @@ class SendRunner:
 
     def _claim(self, session: Session, send_id: int, after: int, context: _Context) -> list[Claimed]:
         size = min(self.options.batch_size, context.transport.max_batch_size)
-        return claim_batch(session, send_id, self.worker_id, size, after=after)
+        list_ids = None if context.is_test else context.list_ids
+        return claim_batch(session, send_id, self.worker_id, size, after=after, list_ids=list_ids)
 
     def _unsuppressed(
         self, session: Session, claimed: list[Claimed], context: _Context, report: RunReport
@@ -191,9 +192,7 @@ class SendRunner:
         """The claimed rows still to be mailed; the rest (unsubscribed since, suppressed, erased) skipped."""
         if context.is_test or not claimed:
             return claimed
-        subscriber_ids = [c.subscriber_id for c in claimed if c.subscriber_id is not None]
-        blocked = suppressed_among(session, subscriber_ids, context.list_ids)
-        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or c.subscriber_id in blocked]
+        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or not c.mailable]
         if skipped:
             session.execute(
                 update(Delivery)
@@ -211,16 +210,8 @@ class SendRunner:
 
     def _deliver(self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport) -> bool:
         """Send and mark one batch; False when the provider refused the whole send (it failed)."""
-        envelopes = [
-            Envelope(
-                c.delivery_id,
-                c.email,
-                context.links.values(
-                    email=c.email, public_id=c.public_id, name=c.name, attributes=c.attributes
-                ),
-            )
-            for c in claimed
-        ]
+        values = context.links.many(claimed)
+        envelopes = [Envelope(c.delivery_id, c.email, v) for c, v in zip(claimed, values, strict=True)]
         batch = OutgoingBatch(
             send_id=send_id,
             rendered=context.rendered,
@@ -235,6 +226,7 @@ class SendRunner:
             self._refused(send_id, exc, report)
             return False
         with self.sessions.begin() as session:
+            _mark_lazily(session)
             outcomes = mark_results(
                 session,
                 results,
@@ -333,6 +325,17 @@ class _Context:
     categories: list[str]
     links: LinkMaker
     transport: Transport
+
+
+def _mark_lazily(session: Session) -> None:
+    """PostgreSQL: let this (marking) transaction commit without waiting for its WAL flush.
+
+    Safe for exactly-once: the claim (`sending`) was committed durably before the request. Should the
+    database itself crash and lose this commit, the rows are back at `sending`, which a restarted
+    worker turns into `unknown` (reconciled, never re-sent blindly) — never into a second send.
+    """
+    if _locks(session):
+        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def _lease_name(send_id: int) -> str:

@@ -7,12 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newsletter.deliver.transport import (
-    Envelope,
-    OutgoingBatch,
-    subject_template,
-    unsubscribe_headers,
-)
+from newsletter.deliver.transport import ONE_CLICK, Envelope, OutgoingBatch, subject_template
 from newsletter.render.merge import MergeTemplate, Token
 
 Escape = Callable[[str], str]
@@ -50,6 +45,14 @@ class MarkedIssue:
             out.update(part.values(merge_values))
         return out
 
+    def plan(self) -> tuple[tuple[str, str, str, bool], ...]:
+        """(key, value name, fallback, HTML-escaped?) for every substitution, for a per-recipient loop."""
+        return tuple(
+            (key, token.name, token.fallback, part.escape is html.escape)
+            for part in self.parts
+            for key, token in part.keys
+        )
+
 
 def _mark(template: MergeTemplate, prefix: str, escape: Escape) -> tuple[str, PartKeys]:
     """The document with `-<prefix><n>_<name>-` keys, one key per distinct token (name and fallback)."""
@@ -69,15 +72,39 @@ def mark_issue(batch: OutgoingBatch) -> MarkedIssue:
 
 def personalization(batch: OutgoingBatch, marked: MarkedIssue, envelope: Envelope) -> dict[str, Any]:
     """One recipient's envelope: address, substitutions, ids for events, one-click unsubscribe headers."""
-    custom_args = {"send_id": str(batch.send_id), "delivery_id": str(envelope.delivery_id)}
-    if batch.is_test:
-        custom_args["test"] = "1"
-    return {
-        "to": [{"email": envelope.email}],
-        "substitutions": marked.substitutions(envelope.values),
-        "custom_args": custom_args,
-        "headers": unsubscribe_headers(envelope),
-    }
+    return personalizations(batch, marked, [envelope])[0]
+
+
+def personalizations(
+    batch: OutgoingBatch, marked: MarkedIssue, envelopes: Sequence[Envelope]
+) -> list[dict[str, Any]]:
+    """Each envelope's personalization, in order (one loop, the plan and constants taken once)."""
+    plan = marked.plan()
+    send_id = str(batch.send_id)
+    escape = html.escape
+    out = []
+    for envelope in envelopes:
+        values = envelope.values
+        get = values.get
+        substitutions = {}
+        for key, name, fallback, escaped in plan:
+            value = get(name) or fallback
+            substitutions[key] = escape(value) if escaped else value
+        custom_args = {"send_id": send_id, "delivery_id": str(envelope.delivery_id)}
+        if batch.is_test:
+            custom_args["test"] = "1"
+        out.append(
+            {
+                "to": [{"email": envelope.email}],
+                "substitutions": substitutions,
+                "custom_args": custom_args,
+                "headers": {
+                    "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
+                    "List-Unsubscribe-Post": ONE_CLICK,
+                },
+            }
+        )
+    return out
 
 
 def categories(batch: OutgoingBatch) -> list[str]:
@@ -96,7 +123,7 @@ def build_payload(
     marked = marked or mark_issue(batch)
     sender = batch.publication.sender
     payload: dict[str, Any] = {
-        "personalizations": [personalization(batch, marked, e) for e in envelopes],
+        "personalizations": personalizations(batch, marked, envelopes),
         "from": {"email": sender.email, "name": sender.name},
         "subject": marked.subject,
         "content": [
