@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
@@ -19,7 +19,7 @@ from newsletter.db.tables import Delivery, MailingList, Send, SendList
 from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
 from newsletter.deliver.marks import mark_results
 from newsletter.deliver.materialize import materialize
-from newsletter.deliver.transport import Envelope, OutgoingBatch, Transport
+from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
 from newsletter.deliver.values import LinkMaker
 from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.snapshot import publication_of, rendered_of
@@ -153,33 +153,55 @@ class SendRunner:
             report.status, report.error = send.status, error
 
     def _loop(self, send_id: int, context: _Context, report: RunReport, progress: Progress | None) -> None:
+        """Claim → send → (mark + next claim, one transaction) → send → ... until nothing is left.
+
+        A batch's outcomes are committed together with the next claim: one commit per batch. A crash
+        before that commit leaves the sent batch `sending` (→ unknown, never re-sent) and the next
+        batch pending (never sent); the claim is still committed before its own request.
+        """
         after = 0  # keyset cursor: the last delivery id this run claimed
-        while not self.should_stop():
+        sent: list[DeliveryResult] | None = None  # the batch just sent, marked with the next claim
+        while True:
             with self.sessions.begin() as session:
-                status = session.scalar(select(Send.status).where(Send.id == send_id))
-                if status != "sending":
-                    report.status = status or ""
-                    return
-                if not _locks(session) and not acquire_lease(
-                    session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
-                ):
-                    report.status = "sending"
-                    return
-                claimed = self._claim(session, send_id, after, context)
-                if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
-                    after = 0
-                    claimed = self._claim(session, send_id, after, context)
-                sendable = self._unsuppressed(session, claimed, context, report)
+                marked = sent is not None
+                if sent is not None:
+                    self._mark(session, sent, report)
+                    sent = None
+                claimed, sendable = self._next_batch(session, send_id, after, context, report)
+            if marked and progress is not None:
+                progress(*self._progress(send_id))
+            if claimed is None:
+                return
             if claimed:
                 after = claimed[-1].delivery_id
-                if sendable and not self._deliver(send_id, context, sendable, report):
-                    return
-                if progress is not None:
-                    progress(*self._progress(send_id))
+                if sendable:
+                    sent = self._send(send_id, context, sendable, report)
+                    if sent is None:
+                        return
                 continue
             if self._finish_or_wait(send_id, report):
                 return
-        report.status = "sending"
+
+    def _next_batch(
+        self, session: Session, send_id: int, after: int, context: _Context, report: RunReport
+    ) -> tuple[list[Claimed] | None, list[Claimed]]:
+        """(claimed, still mailable) rows of the next batch; (None, []) when this run must stop here."""
+        if self.should_stop():
+            report.status = "sending"
+            return None, []
+        status = session.scalar(select(Send.status).where(Send.id == send_id))
+        if status != "sending":
+            report.status = status or ""
+            return None, []
+        if not _locks(session) and not acquire_lease(
+            session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
+        ):
+            report.status = "sending"
+            return None, []
+        claimed = self._claim(session, send_id, after, context)
+        if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
+            claimed = self._claim(session, send_id, 0, context)
+        return claimed, self._unsuppressed(session, claimed, context, report)
 
     def _claim(self, session: Session, send_id: int, after: int, context: _Context) -> list[Claimed]:
         size = min(self.options.batch_size, context.transport.max_batch_size)
@@ -208,8 +230,10 @@ class SendRunner:
         dropped = set(skipped)
         return [c for c in claimed if c.delivery_id not in dropped]
 
-    def _deliver(self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport) -> bool:
-        """Send and mark one batch; False when the provider refused the whole send (it failed)."""
+    def _send(
+        self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport
+    ) -> list[DeliveryResult] | None:
+        """Send one claimed batch; its results, or None when the provider refused the whole send (failed)."""
         values = context.links.many(claimed)
         envelopes = [Envelope(c.delivery_id, c.email, v) for c, v in zip(claimed, values, strict=True)]
         batch = OutgoingBatch(
@@ -221,33 +245,26 @@ class SendRunner:
             categories=context.categories,
         )
         try:
-            results = context.transport.send_batch(batch)
+            return context.transport.send_batch(batch)
         except ProviderRefused as exc:
             self._refused(send_id, exc, report)
-            return False
-        with self.sessions.begin() as session:
-            _mark_lazily(session)
-            outcomes = mark_results(
-                session,
-                results,
-                now=clock.now(),
-                max_attempts=self.options.max_attempts,
-                retry_base_seconds=self.options.retry_base_seconds,
-            )
+            return None
+
+    def _mark(self, session: Session, results: list[DeliveryResult], report: RunReport) -> None:
+        outcomes = mark_results(
+            session,
+            results,
+            now=clock.now(),
+            max_attempts=self.options.max_attempts,
+            retry_base_seconds=self.options.retry_base_seconds,
+        )
         for outcome, n in outcomes.items():
             report.add(outcome, n)
-        return True
 
     def _refused(self, send_id: int, refusal: ProviderRefused, report: RunReport) -> None:
         """Mark what was settled, put the rest of the batch back to pending, fail the send once."""
         with self.sessions.begin() as session:
-            outcomes = mark_results(
-                session,
-                refusal.results,
-                now=clock.now(),
-                max_attempts=self.options.max_attempts,
-                retry_base_seconds=self.options.retry_base_seconds,
-            )
+            self._mark(session, refusal.results, report)
             session.execute(
                 update(Delivery)
                 .where(
@@ -258,8 +275,6 @@ class SendRunner:
                 .values(status="pending", claimed_by=None, attempts=Delivery.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
-        for outcome, n in outcomes.items():
-            report.add(outcome, n)
         self._fail(send_id, str(refusal), report)
 
     def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:
@@ -325,17 +340,6 @@ class _Context:
     categories: list[str]
     links: LinkMaker
     transport: Transport
-
-
-def _mark_lazily(session: Session) -> None:
-    """PostgreSQL: let this (marking) transaction commit without waiting for its WAL flush.
-
-    Safe for exactly-once: the claim (`sending`) was committed durably before the request. Should the
-    database itself crash and lose this commit, the rows are back at `sending`, which a restarted
-    worker turns into `unknown` (reconciled, never re-sent blindly) — never into a second send.
-    """
-    if _locks(session):
-        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def _lease_name(send_id: int) -> str:
