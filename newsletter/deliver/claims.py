@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import any_, func, literal, or_, select, update
+from sqlalchemy import Select, Update, any_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
@@ -161,38 +161,54 @@ def claim_batch(
         .order_by(Delivery.id)
         .limit(size)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         chosen = Delivery.id == any_(func.array(due.with_for_update(skip_locked=True).scalar_subquery()))
     else:
         chosen = Delivery.id.in_(due.scalar_subquery())
-    claimed = session.execute(
+    claim = (
         update(Delivery)
         .where(chosen)
         .values(status="sending", claimed_by=me, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     )
-    ids = sorted(claimed.scalars())
-    if not ids:
-        return []
     now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
-    rows = session.connection().execute(
-        select(
-            Delivery.id,
-            Delivery.subscriber_id,
-            Delivery.email,
-            Subscriber.public_id,
-            Subscriber.name,
-            Subscriber.attributes["first_name"].as_string(),
-            Subscriber.attributes["last_name"].as_string(),
-            now_mailable,
-        )
-        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(among(session, Delivery.id, ids))
-        .order_by(Delivery.id)
+    merge_data: tuple[Any, ...] = (
+        Subscriber.public_id,
+        Subscriber.name,
+        Subscriber.attributes["first_name"].as_string(),
+        Subscriber.attributes["last_name"].as_string(),
+        now_mailable,
     )
+    rows: Sequence[Any]
+    if postgres:  # one statement: the claim's RETURNING rows joined to their subscribers
+        rows = session.connection().execute(_claim_and_read(claim, merge_data)).all()
+    else:  # SQLite has no UPDATE inside WITH: claim, then read the claimed rows
+        ids = sorted(session.execute(claim.returning(Delivery.id)).scalars())
+        if not ids:
+            return []
+        rows = (
+            session.connection()
+            .execute(
+                select(Delivery.id, Delivery.subscriber_id, Delivery.email, *merge_data)
+                .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(among(session, Delivery.id, ids))
+                .order_by(Delivery.id)
+            )
+            .all()
+        )
     # Only the attributes merge tags use are read: parsing every subscriber's whole JSON costs more.
     return [Claimed(r[0], r[1], r[2], r[3], r[4], _names(r[5], r[6]), bool(r[7])) for r in rows]
+
+
+def _claim_and_read(claim: Update, merge_data: tuple[Any, ...]) -> Select[Any]:
+    """WITH claimed AS (UPDATE ... RETURNING id, subscriber_id, email) SELECT them with their merge data."""
+    claimed = claim.returning(Delivery.id, Delivery.subscriber_id, Delivery.email).cte("claimed")
+    return (
+        select(claimed.c.id, claimed.c.subscriber_id, claimed.c.email, *merge_data)
+        .select_from(claimed.outerjoin(Subscriber, Subscriber.id == claimed.c.subscriber_id))
+        .order_by(claimed.c.id)
+    )
 
 
 def _names(first: str | None, last: str | None) -> dict[str, Any]:
