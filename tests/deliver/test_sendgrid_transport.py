@@ -72,6 +72,51 @@ def test_each_recipient_reads_their_own_values_escaped_in_html_raw_in_text(
     assert "Hello Ann <1> & Co," in substituted(text, body["personalizations"][0]["substitutions"])
 
 
+def plain_values(n: int) -> dict[str, str]:
+    """Values that HTML escaping leaves as they are (the usual case: signed links, plain names)."""
+    base = "https://northwind-health.example"
+    return {
+        "first_name": f"Ann{n}",
+        "name": f"Ann{n} Lee",
+        "email": samples.address(n),
+        "unsubscribe_url": f"{base}/u/tok{n}.sig",
+        "manage_url": f"{base}/m/tok{n}.sig",
+        "view_url": f"{base}/v/2026-11-20",
+    }
+
+
+def test_when_no_html_value_needs_escaping_each_value_is_carried_once_per_recipient(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    batch = samples.batch([Envelope(n, samples.address(n), plain_values(n)) for n in (1, 2)])
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    text, html = (part["value"] for part in body["content"])
+    for envelope, person in zip(batch.envelopes, body["personalizations"], strict=True):
+        subs = person["substitutions"]
+        assert sorted(subs.values()) == sorted(set(subs.values()))  # no value twice
+        assert all(key.startswith("-m") for key in subs)
+        expected_html, expected_text = merge(batch.rendered, envelope.values)
+        assert substituted(html, subs) == expected_html
+        assert substituted(text, subs) == expected_text
+        assert substituted(body["subject"], subs) == subject_template(batch.rendered).render(envelope.values)
+
+
+def test_one_recipient_whose_value_needs_escaping_gives_the_request_per_part_keys(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    envelopes = [Envelope(1, samples.address(1), plain_values(1)), *samples.envelopes(1, start=2)]
+    batch = samples.batch(envelopes)
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    html = body["content"][1]["value"]
+    for envelope, person in zip(batch.envelopes, body["personalizations"], strict=True):
+        assert not any(key.startswith("-m") for key in person["substitutions"])
+        assert substituted(html, person["substitutions"]) == merge(batch.rendered, envelope.values)[0]
+
+
 def test_fallback_used_when_a_value_is_missing(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
     values = {**samples.values(1), "first_name": ""}
     batch = samples.batch([Envelope(1, "reader1@example.org", values)])
