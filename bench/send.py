@@ -11,6 +11,9 @@ The time is end to end: starting the send (materialising one delivery row per re
 claim, suppression check, merge values with signed links, payload, HTTP and marking each batch.
 Peak memory is resource.getrusage(RUSAGE_SELF).ru_maxrss of the child (its peak resident set size,
 loading included); similar figures at both sizes mean memory is flat in the list size.
+
+Under each result, a line splits the send's time by stage (wall-clock seconds, timed around the stage's
+function per batch; "other" is the rest: status checks, leases, envelopes, result objects, commits).
 """
 
 from __future__ import annotations
@@ -145,6 +148,36 @@ def _person(n: int, stamp: str) -> tuple[Any, ...]:
     )
 
 
+STAGES = ("materialise", "claim", "merge", "payload", "http", "mark")
+
+
+def timed_stages() -> dict[str, float]:
+    """Wrap each stage's function with a timer; the returned dict fills in as the send runs."""
+    from newsletter.deliver import run as run_module
+    from newsletter.deliver import sendgrid
+    from newsletter.deliver.values import LinkMaker
+
+    spent = dict.fromkeys(STAGES, 0.0)
+
+    def timer(stage: str, function: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[stage] += time.perf_counter() - started
+
+        return timed
+
+    run_module.materialize = timer("materialise", run_module.materialize)  # type: ignore[attr-defined]
+    run_module.claim_batch = timer("claim", run_module.claim_batch)  # type: ignore[attr-defined]
+    run_module.mark_results = timer("mark", run_module.mark_results)  # type: ignore[attr-defined]
+    LinkMaker.many = timer("merge", LinkMaker.many)  # type: ignore[method-assign]
+    sendgrid.build_payload = timer("payload", sendgrid.build_payload)  # type: ignore[attr-defined]
+    sendgrid.SendGridTransport._call = timer("http", sendgrid.SendGridTransport._call)  # type: ignore[method-assign]
+    return spent
+
+
 def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profile: str | None) -> None:
     """Load `size` subscribers into `url`, run one send to the end, print one JSON line of figures."""
     from newsletter.audience.tokens import TokenSigner
@@ -180,6 +213,7 @@ def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profil
         worker_identity(),
         RunOptions(batch_size=batch_size),
     )
+    spent = timed_stages()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     profiler = cProfile.Profile() if profile else None
@@ -201,6 +235,7 @@ def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profil
                 "load_seconds": loaded,
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KB
                 "loaded_mb": rss_before / 1024,
+                "stages": spent,
             }
         )
     )
@@ -226,6 +261,11 @@ def run(label: str, url: str, size: int, standin: CountingStandIn, args: argpars
         f"peak RSS {figures['peak_mb']:5.0f} MB (after loading {figures['loaded_mb']:4.0f} MB)  "
         f"{standin.requests:,} requests, {standin.bytes / 1e6:,.0f} MB  [{verdict}]"
     )
+    stages = figures["stages"]
+    other = figures["seconds"] - sum(stages.values())
+    parts = [f"{name} {stages[name]:.1f}" for name in STAGES] + [f"other {other:.1f}"]
+    per = "  ".join(f"{name} {stages[name] / size * 1e6:.0f}" for name in STAGES)
+    print(f"{'':<11} stages (s): {', '.join(parts)};  µs/recipient: {per}  other {other / size * 1e6:.0f}")
     if figures["status"] != "sent" or figures["accepted"] != size or standin.recipients != size:
         raise SystemExit(
             f"{label}: expected {size} accepted once each; got {figures['counts']}, "
@@ -252,6 +292,7 @@ def main() -> None:
     postgres = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
     print(f"end to end (materialise + claim + merge + payload + HTTP + mark), batches of {args.batch_size}")
     print("peak RSS: ru_maxrss (resource.getrusage) of the sending child process, loading included")
+    print(f"{os.cpu_count()} CPUs; load average before: {_load()} (other work slows every figure)")
     standin = CountingStandIn()
     threading.Thread(target=standin.serve_forever, daemon=True).start()
     try:
@@ -271,6 +312,11 @@ def main() -> None:
                     drop_schema(postgres, schema)
     finally:
         standin.shutdown()
+    print(f"load average after: {_load()}")
+
+
+def _load() -> str:
+    return ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -11,13 +11,16 @@
     - ImportFileError    a CSV file that cannot be imported at all (bad header, encoding)
   - ScheduleError        a send cannot move to the requested state
   - DeliveryError        a transport failed; `retryable` says whether trying again may help
+    - ProviderRefused    the provider refused the whole account (bad API key): the send fails once
   - WebhookError         an event webhook request was refused (status says why)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class NewsletterError(Exception):
@@ -90,6 +93,14 @@ class DeliveryError(NewsletterError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class ProviderRefused(DeliveryError):
+    """The provider refused our credentials; `results` are the envelopes settled before it did."""
+
+    def __init__(self, message: str, results: Sequence[Any] = ()) -> None:
+        super().__init__(message, retryable=False)
+        self.results = list(results)
 
 
 class WebhookError(NewsletterError):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import binascii
+import hmac
 from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import int_to_bytes, want_bytes
+from itsdangerous.signer import HMACAlgorithm
 
 from newsletter import clock
 from newsletter.errors import InvalidToken
@@ -45,6 +50,7 @@ class TokenSigner:
     """Makes and reads the tokens in public URLs; they carry public ids, never primary keys."""
 
     def __init__(self, secret_key: str) -> None:
+        self._links: _LinkMinter | None = None
         self._serializers = {
             purpose: URLSafeTimedSerializer(
                 secret_key, salt=f"newsletter.{purpose.value}", signer=_ClockSigner
@@ -63,6 +69,17 @@ class TokenSigner:
     def manage_token(self, subscriber_id: str) -> str:
         """A token opening one person's preferences page; valid for a year."""
         return self._dumps(Purpose.MANAGE, {"s": subscriber_id, "l": []})
+
+    def link_tokens(self, subscriber_ids: Sequence[str], list_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(unsubscribe_token(s, list_ids), manage_token(s)) for each of `subscriber_ids`, made in bulk.
+
+        The same tokens the one-at-a-time methods make (same serializer format, salt, key and
+        signature, one timestamp for the batch), without their per-token costs: the key is derived
+        once and each signature is a copy of a pre-keyed HMAC.
+        """
+        if self._links is None:
+            self._links = _LinkMinter.checked(self)
+        return self._links.pairs(subscriber_ids, list_ids)
 
     def read_confirm(self, token: str) -> tuple[str, str]:
         """The subscriber and list public ids in a confirm token."""
@@ -107,6 +124,86 @@ class TokenSigner:
                     continue
                 return f"this is {_a(other)}, not {_a(purpose)}"
         return f"this {_LINK_NAMES[purpose]} is damaged or was not made by this newsletter"
+
+
+class _Minter:
+    """Makes timed tokens of one serializer as its `dumps` would (HMAC signers only), key derived once."""
+
+    def __init__(self, serializer: URLSafeTimedSerializer) -> None:
+        signer = serializer.make_signer(serializer.salt)
+        if not isinstance(signer, TimestampSigner) or not isinstance(signer.algorithm, HMACAlgorithm):
+            raise TypeError("a timed, HMAC-signed serializer was expected")
+        self._signer = signer
+        self._mac = hmac.new(signer.derive_key(), digestmod=signer.algorithm.digest_method)
+        self._sep = want_bytes(signer.sep)
+
+    def stamp(self) -> bytes:
+        """The separator and timestamp part, for tokens made now."""
+        return self._sep + _b64(int_to_bytes(self._signer.get_timestamp()))
+
+    def token(self, payload: bytes, stamp: bytes) -> str:
+        """A signed token carrying the compact JSON `payload`, stamped with `stamp`."""
+        value = _b64(payload) + stamp
+        mac = self._mac.copy()
+        mac.update(value)
+        return (value + self._sep + _b64(mac.digest())).decode("ascii")
+
+
+class _LinkMinter:
+    """Unsubscribe and manage tokens in bulk; `checked` falls back to TokenSigner if they ever differ."""
+
+    def __init__(self, signer: TokenSigner) -> None:
+        self._signer = signer
+        self._unsubscribe = _Minter(signer._serializers[Purpose.UNSUBSCRIBE])
+        self._manage = _Minter(signer._serializers[Purpose.MANAGE])
+
+    @classmethod
+    def checked(cls, signer: TokenSigner) -> _LinkMinter:
+        """A minter whose probe tokens `signer` reads back; else one that asks `signer` token by token."""
+        try:
+            minter = cls(signer)
+            ((unsubscribe, manage),) = minter.pairs(["probe-subscriber"], ["probe-list"])
+            unsubscribe_ok = signer.read_unsubscribe(unsubscribe) == ("probe-subscriber", ("probe-list",))
+            if unsubscribe_ok and signer.read_manage(manage) == "probe-subscriber":
+                return minter
+        except (TypeError, AttributeError, InvalidToken):
+            pass
+        return _SlowLinkMinter(signer)
+
+    def pairs(self, subscriber_ids: Sequence[str], list_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(unsubscribe, manage) tokens per subscriber, all stamped now."""
+        stamp = self._unsubscribe.stamp()
+        lists = orjson.dumps(list(list_ids))
+        unsubscribe, manage = self._unsubscribe.token, self._manage.token
+        out = []
+        for subscriber in subscriber_ids:
+            quoted = orjson.dumps(subscriber)
+            out.append(
+                (
+                    unsubscribe(b'{"s":' + quoted + b',"l":' + lists + b"}", stamp),
+                    manage(b'{"s":' + quoted + b',"l":[]}', stamp),
+                )
+            )
+        return out
+
+
+class _SlowLinkMinter(_LinkMinter):
+    def __init__(self, signer: TokenSigner) -> None:
+        self._signer = signer
+
+    def pairs(self, subscriber_ids: Sequence[str], list_ids: Sequence[str]) -> list[tuple[str, str]]:
+        return [
+            (self._signer.unsubscribe_token(s, list_ids), self._signer.manage_token(s))
+            for s in subscriber_ids
+        ]
+
+
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(data: bytes) -> bytes:
+    """URL-safe base64 without padding, as itsdangerous writes it."""
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
 
 
 def _a(purpose: Purpose) -> str:

@@ -40,10 +40,15 @@ def parse_when(text: str, zone: str) -> datetime:
 def make_runner(
     svc: services.Services, transport_name: str | None = None, *, batch_size: int | None = None
 ) -> SendRunner:
-    """A runner for this process over the configured (or named) transport; checks the settings first."""
+    """A runner for this process over the configured (or named) transport; checks the settings first.
+
+    A send recorded with another transport gets that one, built from the same settings (or fails).
+    """
     transport = svc.ready_to_send(transport_name)
     options = RunOptions() if batch_size is None else RunOptions(batch_size=batch_size)
-    return SendRunner(svc.sessions, transport, svc.tokens, worker_identity(), options)
+    return SendRunner(
+        svc.sessions, transport, svc.tokens, worker_identity(), options, transports=svc.transport
+    )
 
 
 @contextmanager

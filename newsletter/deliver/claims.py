@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import any_, func, or_, select, update
+from sqlalchemy import Select, Update, any_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.bulk import among
+from newsletter.audience.recipients import mailable
 from newsletter.db.session import dialect_insert
 from newsletter.db.tables import Delivery, Subscriber, WorkerLease
 from newsletter.deliver.transport import chunked
@@ -117,7 +119,7 @@ def recover_stale(
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """One claimed delivery row with what the merge needs."""
+    """One claimed delivery row with what the merge needs, and whether its subscriber may be mailed now."""
 
     delivery_id: int
     subscriber_id: int | None
@@ -125,10 +127,22 @@ class Claimed:
     public_id: str | None
     name: str | None
     attributes: dict[str, Any]
+    mailable: bool = True
 
 
-def claim_batch(session: Session, send_id: int, me: str, size: int, *, after: int = 0) -> list[Claimed]:
+def claim_batch(
+    session: Session,
+    send_id: int,
+    me: str,
+    size: int,
+    *,
+    after: int = 0,
+    list_ids: Sequence[int] | None = None,
+) -> list[Claimed]:
     """Mark up to `size` due pending rows of a send with ids above `after` as `sending` by `me`; return them.
+
+    With `list_ids`, each row's `mailable` says whether its subscriber may still be mailed on those
+    lists (unsubscribed, suppressed or erased since scheduling: not), read in the same query as its data.
 
     `after` is the caller's keyset cursor: the index on (send_id, status, id) leads straight to the
     next pending rows instead of past every row claimed before. PostgreSQL locks the chosen rows with
@@ -147,31 +161,57 @@ def claim_batch(session: Session, send_id: int, me: str, size: int, *, after: in
         .order_by(Delivery.id)
         .limit(size)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         chosen = Delivery.id == any_(func.array(due.with_for_update(skip_locked=True).scalar_subquery()))
     else:
         chosen = Delivery.id.in_(due.scalar_subquery())
-    claimed = session.execute(
+    claim = (
         update(Delivery)
         .where(chosen)
         .values(status="sending", claimed_by=me, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     )
-    ids = sorted(claimed.scalars())
-    if not ids:
-        return []
-    rows = session.connection().execute(
-        select(
-            Delivery.id,
-            Delivery.subscriber_id,
-            Delivery.email,
-            Subscriber.public_id,
-            Subscriber.name,
-            Subscriber.attributes,
-        )
-        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(among(session, Delivery.id, ids))
-        .order_by(Delivery.id)
+    now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
+    merge_data: tuple[Any, ...] = (
+        Subscriber.public_id,
+        Subscriber.name,
+        Subscriber.attributes["first_name"].as_string(),
+        Subscriber.attributes["last_name"].as_string(),
+        now_mailable,
     )
-    return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5] or {}) for r in rows]
+    rows: Sequence[Any]
+    if postgres:  # one statement: the claim's RETURNING rows joined to their subscribers
+        rows = session.connection().execute(_claim_and_read(claim, merge_data)).all()
+    else:  # SQLite has no UPDATE inside WITH: claim, then read the claimed rows
+        ids = sorted(session.execute(claim.returning(Delivery.id)).scalars())
+        if not ids:
+            return []
+        rows = (
+            session.connection()
+            .execute(
+                select(Delivery.id, Delivery.subscriber_id, Delivery.email, *merge_data)
+                .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(among(session, Delivery.id, ids))
+                .order_by(Delivery.id)
+            )
+            .all()
+        )
+    # Only the attributes merge tags use are read: parsing every subscriber's whole JSON costs more.
+    return [Claimed(r[0], r[1], r[2], r[3], r[4], _names(r[5], r[6]), bool(r[7])) for r in rows]
+
+
+def _claim_and_read(claim: Update, merge_data: tuple[Any, ...]) -> Select[Any]:
+    """WITH claimed AS (UPDATE ... RETURNING id, subscriber_id, email) SELECT them with their merge data."""
+    claimed = claim.returning(Delivery.id, Delivery.subscriber_id, Delivery.email).cte("claimed")
+    return (
+        select(claimed.c.id, claimed.c.subscriber_id, claimed.c.email, *merge_data)
+        .select_from(claimed.outerjoin(Subscriber, Subscriber.id == claimed.c.subscriber_id))
+        .order_by(claimed.c.id)
+    )
+
+
+def _names(first: str | None, last: str | None) -> dict[str, Any]:
+    if first is None and last is None:
+        return {}
+    return {name: value for name, value in (("first_name", first), ("last_name", last)) if value is not None}

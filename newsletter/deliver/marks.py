@@ -38,12 +38,23 @@ def mark_results(
         query = select(Delivery.id, Delivery.attempts).where(among(session, Delivery.id, chunk))
         rows = session.execute(query)
         attempts.update((row[0], row[1]) for row in rows)
+    # A request's verdict is shared by its rows: group by it first, work out the row values once per group.
+    verdicts: dict[tuple[str, str, str | None], tuple[DeliveryResult, list[int]]] = {}
     groups: defaultdict[Values, list[int]] = defaultdict(list)
-    outcomes: Counter[str] = Counter()
     for result in results:
-        values = _values(result, attempts.get(result.delivery_id, 1), now, max_attempts, retry_base_seconds)
-        groups[values].append(result.delivery_id)
-        outcomes["retry" if values[0] == "pending" else values[0]] += 1
+        if result.outcome == "retry":
+            values = _values(
+                result, attempts.get(result.delivery_id, 1), now, max_attempts, retry_base_seconds
+            )
+            groups[values].append(result.delivery_id)
+        else:
+            key = (result.outcome, result.detail, result.provider_message_id)
+            verdicts.setdefault(key, (result, []))[1].append(result.delivery_id)
+    for verdict, ids in verdicts.values():
+        groups[_values(verdict, 1, now, max_attempts, retry_base_seconds)].extend(ids)
+    outcomes: Counter[str] = Counter()
+    for values, ids in groups.items():
+        outcomes["retry" if values[0] == "pending" else values[0]] += len(ids)
     singles = [_row(ids[0], values) for values, ids in groups.items() if len(ids) == 1]
     if singles:
         session.execute(update(Delivery), singles)

@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
 from newsletter.audience.bulk import among
-from newsletter.audience.recipients import recipients, suppressed_among
+from newsletter.audience.recipients import recipients
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import Delivery, MailingList, Send, SendList
 from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
 from newsletter.deliver.marks import mark_results
 from newsletter.deliver.materialize import materialize
-from newsletter.deliver.transport import Envelope, OutgoingBatch, Transport
+from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
 from newsletter.deliver.values import LinkMaker
-from newsletter.errors import ScheduleError
+from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.snapshot import publication_of, rendered_of
 from newsletter.schedule.states import transition
 
@@ -55,10 +55,17 @@ class RunReport:
 Progress = Callable[[int, int], None]
 """progress(done, total) after each batch."""
 
+TransportFactory = Callable[[str], Transport]
+"""transports(name) -> a new transport of that name (outbox, smtp, sendgrid); ConfigError if it cannot."""
+
 
 @dataclass
 class SendRunner:
-    """Runs sends through one transport for one worker identity."""
+    """Runs sends, each through the transport it was scheduled with, for one worker identity.
+
+    `transport` serves sends recorded with its name; `transports` builds any other a send asks for
+    (None: such a send fails, naming both). A send whose transport cannot be built fails with the reason.
+    """
 
     sessions: sessionmaker[Session]
     transport: Transport
@@ -66,16 +73,19 @@ class SendRunner:
     worker_id: str
     options: RunOptions = field(default_factory=RunOptions)
     should_stop: Callable[[], bool] = lambda: False
+    transports: TransportFactory | None = None
+    _built: dict[str, Transport] = field(default_factory=dict, init=False, repr=False)
 
     def run(self, send_id: int, progress: Progress | None = None) -> RunReport:
         """Work on a send until it is finished, paused, cancelled, or this worker must stop."""
         report = RunReport(send_id)
         with self.sessions() as session:
-            if not self._start(session, send_id):
+            transport = self._start(session, send_id, report)
+            if transport is None:
                 report.status = session.get_one(Send, send_id).status
                 return report
         try:
-            context = self._context(send_id)
+            context = self._context(send_id, transport)
         except ScheduleError as exc:  # e.g. a tampered snapshot: the send fails, other sends go on
             self._fail(send_id, str(exc), report)
             return report
@@ -86,31 +96,53 @@ class SendRunner:
                 release_lease(session, _lease_name(send_id), self.worker_id)
         return report
 
+    def transport_for(self, name: str) -> Transport:
+        """The transport a send recorded as `name` goes through; ConfigError when this runner has none."""
+        if name == self.transport.name:
+            return self.transport
+        if name not in self._built:
+            if self.transports is None:
+                raise ConfigError(f"this runner sends only through {self.transport.name}")
+            self._built[name] = self.transports(name)
+        return self._built[name]
+
     # -- phases
 
-    def _start(self, session: Session, send_id: int) -> bool:
-        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise."""
+    def _start(self, session: Session, send_id: int, report: RunReport) -> Transport | None:
+        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise.
+
+        None when this run cannot work on the send (not due, another worker's lease, or the send's
+        transport cannot be built here: then the send fails, saying why).
+        """
         send = session.get_one(Send, send_id, with_for_update=_locks(session))
         if send.status == "scheduled" and send.scheduled_at is not None and send.scheduled_at <= clock.now():
             transition(send, "sending")
         if send.status != "sending":
             session.rollback()
-            return False
+            return None
+        try:
+            transport = self.transport_for(send.transport)
+        except ConfigError as exc:
+            error = f"send {send_id} was scheduled for transport {send.transport!r}, unavailable here: {exc}"
+            transition(send, "failed", error=error)
+            session.commit()
+            report.error = error
+            return None
         exclusive = not _locks(session)
         if exclusive and not acquire_lease(
             session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
         ):
             session.rollback()
-            return False
+            return None
         stale_before = clock.now() - timedelta(seconds=self.options.stale_after_seconds)
-        resend = bool(getattr(self.transport, "idempotent", False))
+        resend = bool(getattr(transport, "idempotent", False))
         recover_stale(
             session, send_id, self.worker_id, stale_before=stale_before, resend=resend, exclusive=exclusive
         )
         if not send.materialized:
             materialize(session, send, send_list_ids=_list_ids(session, send_id))
         session.commit()
-        return True
+        return transport
 
     def _fail(self, send_id: int, error: str, report: RunReport) -> None:
         with self.sessions.begin() as session:
@@ -121,37 +153,60 @@ class SendRunner:
             report.status, report.error = send.status, error
 
     def _loop(self, send_id: int, context: _Context, report: RunReport, progress: Progress | None) -> None:
+        """Claim → send → (mark + next claim, one transaction) → send → ... until nothing is left.
+
+        A batch's outcomes are committed together with the next claim: one commit per batch. A crash
+        before that commit leaves the sent batch `sending` (→ unknown, never re-sent) and the next
+        batch pending (never sent); the claim is still committed before its own request.
+        """
         after = 0  # keyset cursor: the last delivery id this run claimed
-        while not self.should_stop():
+        sent: list[DeliveryResult] | None = None  # the batch just sent, marked with the next claim
+        while True:
             with self.sessions.begin() as session:
-                status = session.scalar(select(Send.status).where(Send.id == send_id))
-                if status != "sending":
-                    report.status = status or ""
-                    return
-                if not _locks(session) and not acquire_lease(
-                    session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
-                ):
-                    report.status = "sending"
-                    return
-                claimed = self._claim(session, send_id, after)
-                if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
-                    after = 0
-                    claimed = self._claim(session, send_id, after)
-                sendable = self._unsuppressed(session, claimed, context, report)
+                marked = sent is not None
+                if sent is not None:
+                    self._mark(session, sent, report)
+                    sent = None
+                claimed, sendable = self._next_batch(session, send_id, after, context, report)
+            if marked and progress is not None:
+                progress(*self._progress(send_id))
+            if claimed is None:
+                return
             if claimed:
                 after = claimed[-1].delivery_id
                 if sendable:
-                    self._deliver(send_id, context, sendable, report)
-                if progress is not None:
-                    progress(*self._progress(send_id))
+                    sent = self._send(send_id, context, sendable, report)
+                    if sent is None:
+                        return
                 continue
             if self._finish_or_wait(send_id, report):
                 return
-        report.status = "sending"
 
-    def _claim(self, session: Session, send_id: int, after: int) -> list[Claimed]:
-        size = min(self.options.batch_size, self.transport.max_batch_size)
-        return claim_batch(session, send_id, self.worker_id, size, after=after)
+    def _next_batch(
+        self, session: Session, send_id: int, after: int, context: _Context, report: RunReport
+    ) -> tuple[list[Claimed] | None, list[Claimed]]:
+        """(claimed, still mailable) rows of the next batch; (None, []) when this run must stop here."""
+        if self.should_stop():
+            report.status = "sending"
+            return None, []
+        status = session.scalar(select(Send.status).where(Send.id == send_id))
+        if status != "sending":
+            report.status = status or ""
+            return None, []
+        if not _locks(session) and not acquire_lease(
+            session, _lease_name(send_id), self.worker_id, self.options.lease_seconds
+        ):
+            report.status = "sending"
+            return None, []
+        claimed = self._claim(session, send_id, after, context)
+        if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
+            claimed = self._claim(session, send_id, 0, context)
+        return claimed, self._unsuppressed(session, claimed, context, report)
+
+    def _claim(self, session: Session, send_id: int, after: int, context: _Context) -> list[Claimed]:
+        size = min(self.options.batch_size, context.transport.max_batch_size)
+        list_ids = None if context.is_test else context.list_ids
+        return claim_batch(session, send_id, self.worker_id, size, after=after, list_ids=list_ids)
 
     def _unsuppressed(
         self, session: Session, claimed: list[Claimed], context: _Context, report: RunReport
@@ -159,9 +214,7 @@ class SendRunner:
         """The claimed rows still to be mailed; the rest (unsubscribed since, suppressed, erased) skipped."""
         if context.is_test or not claimed:
             return claimed
-        subscriber_ids = [c.subscriber_id for c in claimed if c.subscriber_id is not None]
-        blocked = suppressed_among(session, subscriber_ids, context.list_ids)
-        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or c.subscriber_id in blocked]
+        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or not c.mailable]
         if skipped:
             session.execute(
                 update(Delivery)
@@ -177,17 +230,12 @@ class SendRunner:
         dropped = set(skipped)
         return [c for c in claimed if c.delivery_id not in dropped]
 
-    def _deliver(self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport) -> None:
-        envelopes = [
-            Envelope(
-                c.delivery_id,
-                c.email,
-                context.links.values(
-                    email=c.email, public_id=c.public_id, name=c.name, attributes=c.attributes
-                ),
-            )
-            for c in claimed
-        ]
+    def _send(
+        self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport
+    ) -> list[DeliveryResult] | None:
+        """Send one claimed batch; its results, or None when the provider refused the whole send (failed)."""
+        values = context.links.many(claimed)
+        envelopes = [Envelope(c.delivery_id, c.email, v) for c, v in zip(claimed, values, strict=True)]
         batch = OutgoingBatch(
             send_id=send_id,
             rendered=context.rendered,
@@ -196,17 +244,38 @@ class SendRunner:
             is_test=context.is_test,
             categories=context.categories,
         )
-        results = self.transport.send_batch(batch)
-        with self.sessions.begin() as session:
-            outcomes = mark_results(
-                session,
-                results,
-                now=clock.now(),
-                max_attempts=self.options.max_attempts,
-                retry_base_seconds=self.options.retry_base_seconds,
-            )
+        try:
+            return context.transport.send_batch(batch)
+        except ProviderRefused as exc:
+            self._refused(send_id, exc, report)
+            return None
+
+    def _mark(self, session: Session, results: list[DeliveryResult], report: RunReport) -> None:
+        outcomes = mark_results(
+            session,
+            results,
+            now=clock.now(),
+            max_attempts=self.options.max_attempts,
+            retry_base_seconds=self.options.retry_base_seconds,
+        )
         for outcome, n in outcomes.items():
             report.add(outcome, n)
+
+    def _refused(self, send_id: int, refusal: ProviderRefused, report: RunReport) -> None:
+        """Mark what was settled, put the rest of the batch back to pending, fail the send once."""
+        with self.sessions.begin() as session:
+            self._mark(session, refusal.results, report)
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.send_id == send_id,
+                    Delivery.status == "sending",
+                    Delivery.claimed_by == self.worker_id,
+                )
+                .values(status="pending", claimed_by=None, attempts=Delivery.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+        self._fail(send_id, str(refusal), report)
 
     def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:
         """True when the run is over (send finished or others still hold claims); else waits for retries."""
@@ -248,7 +317,7 @@ class SendRunner:
         total = sum(counts.values())
         return total - counts.get("pending", 0) - counts.get("sending", 0), total
 
-    def _context(self, send_id: int) -> _Context:
+    def _context(self, send_id: int, transport: Transport) -> _Context:
         with self.sessions() as session:
             send = session.get_one(Send, send_id)
             list_ids = _list_ids(session, send_id)
@@ -259,7 +328,7 @@ class SendRunner:
             rendered = rendered_of(send)
             categories = [*publication.sendgrid.categories, "test" if send.is_test else send.issue_slug]
             links = LinkMaker(self.signer, publication, send.issue_slug, public_ids)
-            return _Context(rendered, publication, list_ids, send.is_test, categories, links)
+            return _Context(rendered, publication, list_ids, send.is_test, categories, links, transport)
 
 
 @dataclass(frozen=True)
@@ -270,6 +339,7 @@ class _Context:
     is_test: bool
     categories: list[str]
     links: LinkMaker
+    transport: Transport
 
 
 def _lease_name(send_id: int) -> str:

@@ -28,14 +28,14 @@ from newsletter.deliver.transport import (
     required_values,
     same_outcome,
 )
-from newsletter.errors import ConfigError, DeliveryError
+from newsletter.errors import ConfigError, DeliveryError, ProviderRefused
 
 # The library json.dumps() a body when Content-Type is exactly "application/json"; with any other
 # value it sends our (orjson) text as it is. Headers given to one call stick to the client, so every
 # call starts from reset_request_headers().
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts, resets are OSErrors
-_CONFIG_STATUSES = {401, 403}  # bad key, unverified sender: not the recipient's fault, send again once fixed
+_CONFIG_STATUSES = {401, 403}  # bad key, no permission: the whole send fails once, rows stay pending
 ScheduleStatus = Literal["pause", "cancel"]
 
 
@@ -76,9 +76,10 @@ def _error_text(error: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class _Verdict:
-    """The meaning of one attempt; "again" means try once more after `wait` seconds (None: back off)."""
+    """The meaning of one attempt; "again" means try once more after `wait` seconds (None: back off);
+    "refused" means the account itself was refused (401/403): no request of this send can succeed."""
 
-    outcome: Outcome | Literal["again"]
+    outcome: Outcome | Literal["again", "refused"]
     detail: str = ""
     message_id: str | None = None
     wait: float | None = None
@@ -116,7 +117,10 @@ class SendGridTransport:
     # ------------------------------------------------------------------ mail/send
 
     def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
-        """Send in requests of up to 1000 recipients; one result per envelope, in order."""
+        """Send in requests of up to 1000 recipients; one result per envelope, in order.
+
+        ProviderRefused (carrying the results settled before it) when SendGrid refuses the API key.
+        """
         required = required_values(batch.rendered)
         results: list[DeliveryResult | None] = [None] * len(batch.envelopes)
         sendable: list[tuple[int, Envelope]] = []
@@ -129,7 +133,11 @@ class SendGridTransport:
         marked = mark_issue(batch)
         for chunk in chunked(sendable, self.max_batch_size):
             envelopes = [envelope for _, envelope in chunk]
-            for (index, _), result in zip(chunk, self._send_request(batch, marked, envelopes), strict=True):
+            try:
+                answers = self._send_request(batch, marked, envelopes)
+            except ProviderRefused as exc:
+                raise ProviderRefused(str(exc), [r for r in results if r is not None]) from None
+            for (index, _), result in zip(chunk, answers, strict=True):
                 results[index] = result
         return [r for r in results if r is not None]
 
@@ -139,6 +147,8 @@ class SendGridTransport:
         payload = build_payload(batch, envelopes, marked=marked, sandbox=self._sandbox)
         body = orjson.dumps(payload).decode("utf-8")
         verdict = self._post_with_retries(body)
+        if verdict.outcome == "refused":
+            raise ProviderRefused(f"SendGrid refused the API key or its permissions: {verdict.detail}")
         outcome: Outcome = "retry" if verdict.outcome == "again" else verdict.outcome
         return same_outcome(envelopes, outcome, verdict.detail, verdict.message_id)
 
@@ -170,7 +180,7 @@ class SendGridTransport:
         if reply.status >= 500:
             return _Verdict("again", reply.describe())
         if reply.status in _CONFIG_STATUSES:
-            return _Verdict("retry", reply.describe())
+            return _Verdict("refused", reply.describe())
         return _Verdict("failed", reply.describe())
 
     def _rate_limit_wait(self, reply: ApiReply) -> float | None:

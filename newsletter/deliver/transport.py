@@ -65,7 +65,10 @@ class Transport(Protocol):
     max_batch_size: int
 
     def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
-        """One result per envelope, in the same order; delivery problems are results, not exceptions."""
+        """One result per envelope, in the same order; delivery problems are results, not exceptions.
+
+        The exception: ProviderRefused when the provider refuses the account itself (a bad API key).
+        """
         ...
 
     def close(self) -> None:
@@ -92,9 +95,10 @@ def required_values(rendered: RenderedIssue) -> frozenset[str]:
 
 def missing_values(required: frozenset[str], envelope: Envelope) -> str | None:
     """A message naming the links this envelope lacks, or None when it can be sent."""
-    missing = sorted(name for name in required if not envelope.values.get(name))
-    if not missing:
+    values = envelope.values
+    if all(values.get(name) for name in required):
         return None
+    missing = sorted(name for name in required if not values.get(name))
     return f"not sent: merge values missing {', '.join(missing)}"
 
 

@@ -73,3 +73,35 @@ def test_manage_token_lasts_a_year(signer: TokenSigner, frozen_clock: FrozenCloc
     frozen_clock.advance(days=2)
     with pytest.raises(InvalidToken, match="preferences link has expired"):
         signer.read_manage(token)
+
+
+def test_bulk_link_tokens_are_the_ones_made_one_at_a_time_and_read_back(
+    signer: TokenSigner, frozen_clock: FrozenClock
+) -> None:
+    people = ["sub1", "Xy_-AbC", 'odd "quoted" id\\']
+
+    pairs = signer.link_tokens(people, ["list-a", "list-b"])
+
+    assert pairs == [
+        (signer.unsubscribe_token(p, ["list-a", "list-b"]), signer.manage_token(p)) for p in people
+    ]
+    for person, (unsubscribe, manage) in zip(people, pairs, strict=True):
+        assert signer.read_unsubscribe(unsubscribe) == (person, ("list-a", "list-b"))
+        assert signer.read_manage(manage) == person
+        with pytest.raises(InvalidToken, match="this is a preferences link, not an unsubscribe link"):
+            signer.read_unsubscribe(manage)
+
+
+def test_bulk_link_tokens_tampered_or_from_another_key_are_refused(signer: TokenSigner) -> None:
+    ((unsubscribe, manage),) = signer.link_tokens(["sub1"], ["list1"])
+    ((foreign, _),) = TokenSigner("another-key").link_tokens(["sub1"], ["list1"])
+    _, stamp, signature = unsubscribe.split(".")
+    other_payload = signer.link_tokens(["sub2"], ["list1"])[0][0].split(".")[0]
+
+    for bad in (f"{other_payload}.{stamp}.{signature}", unsubscribe[:-3] + "AAA", foreign):
+        if bad == unsubscribe:
+            continue
+        with pytest.raises(InvalidToken, match="damaged or was not made by this newsletter"):
+            signer.read_unsubscribe(bad)
+    with pytest.raises(InvalidToken, match="preferences link is damaged"):
+        signer.read_manage(manage[:-3] + ("AAA" if not manage.endswith("AAA") else "BBB"))

@@ -342,3 +342,48 @@ def test_a_database_that_cannot_be_used_is_one_line_naming_the_setting(
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(message.format(tmp=tmp_path))
+
+
+# ---------------------------------------------------------------- each send through its own transport
+
+
+def test_the_worker_finishes_a_send_through_the_transport_it_was_scheduled_with(
+    cli_env: str, session: Session, session_factory: sessionmaker[Session], recorder: SendGridRecorder
+) -> None:
+    everyone = add_readers(session, "daily-brief", 4)
+    send_id = send_id_of(ok("send", str(ISSUE), "--list", "daily-brief", NEWSLETTER_TRANSPORT="outbox"))
+    sendgrid = {
+        "NEWSLETTER_TRANSPORT": "sendgrid",
+        "NEWSLETTER_SENDGRID_HOST": recorder.url,
+        "SENDGRID_API_KEY": "SG.test",
+    }
+
+    worked = ok("worker", "--once", **sendgrid)
+
+    assert worked.stdout.strip() == f"send {send_id}: sent (4 accepted)"
+    assert recorder.requests == []
+    written = messages(Path("var/outbox") / f"send-{send_id}")
+    assert sorted(m["To"] for m in written) == everyone
+
+
+def test_a_send_whose_transport_this_worker_cannot_build_fails_saying_why(
+    cli_env: str, session: Session, session_factory: sessionmaker[Session], recorder: SendGridRecorder
+) -> None:
+    add_readers(session, "daily-brief", 2)
+    sendgrid = {
+        "NEWSLETTER_TRANSPORT": "sendgrid",
+        "NEWSLETTER_SENDGRID_HOST": recorder.url,
+        "SENDGRID_API_KEY": "SG.test",
+    }
+    send_id = send_id_of(ok("send", str(ISSUE), "--list", "daily-brief", **sendgrid))
+
+    result = run("worker", "--once", NEWSLETTER_TRANSPORT="outbox")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: send {send_id} was scheduled for transport 'sendgrid', unavailable here: "
+        "SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid\n"
+    )
+    assert send_status(session_factory, send_id) == "failed"
+    assert recorder.requests == []
+    assert not Path("var/outbox").exists()

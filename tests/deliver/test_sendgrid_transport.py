@@ -20,6 +20,7 @@ from support.smtp_server import free_port
 
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.transport import Envelope, subject_template
+from newsletter.errors import ProviderRefused
 from newsletter.render import merge
 
 from .conftest import Sleeps
@@ -69,6 +70,51 @@ def test_each_recipient_reads_their_own_values_escaped_in_html_raw_in_text(
     assert "Hello Ann &lt;1&gt; &amp; Co," in first
     assert 'href="https://northwind-health.example/u/tok1?list=daily&amp;x=1"' in first
     assert "Hello Ann <1> & Co," in substituted(text, body["personalizations"][0]["substitutions"])
+
+
+def plain_values(n: int) -> dict[str, str]:
+    """Values that HTML escaping leaves as they are (the usual case: signed links, plain names)."""
+    base = "https://northwind-health.example"
+    return {
+        "first_name": f"Ann{n}",
+        "name": f"Ann{n} Lee",
+        "email": samples.address(n),
+        "unsubscribe_url": f"{base}/u/tok{n}.sig",
+        "manage_url": f"{base}/m/tok{n}.sig",
+        "view_url": f"{base}/v/2026-11-20",
+    }
+
+
+def test_when_no_html_value_needs_escaping_each_value_is_carried_once_per_recipient(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    batch = samples.batch([Envelope(n, samples.address(n), plain_values(n)) for n in (1, 2)])
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    text, html = (part["value"] for part in body["content"])
+    for envelope, person in zip(batch.envelopes, body["personalizations"], strict=True):
+        subs = person["substitutions"]
+        assert sorted(subs.values()) == sorted(set(subs.values()))  # no value twice
+        assert all(key.startswith("-m") for key in subs)
+        expected_html, expected_text = merge(batch.rendered, envelope.values)
+        assert substituted(html, subs) == expected_html
+        assert substituted(text, subs) == expected_text
+        assert substituted(body["subject"], subs) == subject_template(batch.rendered).render(envelope.values)
+
+
+def test_one_recipient_whose_value_needs_escaping_gives_the_request_per_part_keys(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
+) -> None:
+    envelopes = [Envelope(1, samples.address(1), plain_values(1)), *samples.envelopes(1, start=2)]
+    batch = samples.batch(envelopes)
+    transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    (body,) = sendgrid_recorder.accepted
+    html = body["content"][1]["value"]
+    for envelope, person in zip(batch.envelopes, body["personalizations"], strict=True):
+        assert not any(key.startswith("-m") for key in person["substitutions"])
+        assert substituted(html, person["substitutions"]) == merge(batch.rendered, envelope.values)[0]
 
 
 def test_fallback_used_when_a_value_is_missing(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
@@ -200,12 +246,16 @@ def test_bad_request_fails_with_sendgrids_message_and_is_not_retried(
     assert sleeps == []
 
 
-def test_rejected_api_key_is_retry_not_failed(sleeps: Sleeps) -> None:
+def test_rejected_api_key_refuses_the_whole_batch_without_retrying(sleeps: Sleeps) -> None:
     with SendGridRecorder(api_key="SG.right") as recorder:
-        results = SendGridTransport("SG.wrong", host=recorder.url, sleep=sleeps).send_batch(samples.batch(2))
+        transport = SendGridTransport("SG.wrong", host=recorder.url, sleep=sleeps)
+        with pytest.raises(
+            ProviderRefused, match="refused the API key or its permissions: HTTP 401"
+        ) as caught:
+            transport.send_batch(samples.batch(2))
 
-    assert {r.outcome for r in results} == {"retry"}
-    assert results[0].detail.startswith("HTTP 401")
+    assert caught.value.results == []
+    assert len(recorder.requests) == 1
     assert sleeps == []
 
 

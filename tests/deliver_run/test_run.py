@@ -49,7 +49,7 @@ def test_who_left_after_scheduling_but_before_their_batch_was_claimed_is_not_mai
     session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     everyone = add_readers(session, "daily-brief", 30)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     transport = MemoryTransport()
     runner = make_runner(session_factory, transport, signer)
     runner.should_stop = lambda: len(transport.batches) == 1  # stop after the first batch
@@ -79,7 +79,7 @@ def test_who_left_before_the_send_started_gets_no_delivery_at_all(
     session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     add_readers(session, "daily-brief", 5)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     one_click_unsubscribe(session, signer, unsubscribe_token(session, signer, reader_address(2)))
     transport = MemoryTransport()
 
@@ -186,7 +186,7 @@ def test_on_postgresql_a_live_workers_claims_are_left_to_it_until_stale(
     if backend != "postgresql":
         pytest.skip("several workers share a send on PostgreSQL only (SQLite: one leased worker)")
     everyone = add_readers(session, "daily-brief", 6)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     transport = MemoryTransport()
     runner = make_runner(session_factory, transport, signer, 3)
     runner.should_stop = lambda: True
@@ -218,7 +218,7 @@ def test_a_retry_goes_back_to_pending_after_a_back_off_and_gives_up_after_max_at
     session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     add_readers(session, "daily-brief", 3)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     transport = MemoryTransport()
     transport.script(reader_address(1), "retry", detail="451 4.7.1 try again later")
     transport.script(reader_address(2), "retry", "retry", "retry", detail="421 busy")
@@ -248,7 +248,7 @@ def test_on_sqlite_one_worker_holds_a_send_and_another_leaves_it_alone(
     if backend != "sqlite":
         pytest.skip("PostgreSQL shares a send between workers")
     add_readers(session, "daily-brief", 3)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     other = worker_identity()  # a live worker (this process) holding the send's lease
     with session_factory.begin() as db:
         assert acquire_lease(db, f"send-{send_id}", other, 60)

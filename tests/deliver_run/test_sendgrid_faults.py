@@ -110,3 +110,26 @@ def test_a_rejected_request_fails_its_recipients_with_sendgrids_reason(
     with session_factory() as db:
         details = set(db.scalars(select(Delivery.detail).where(Delivery.status == "failed")))
     assert details == {"HTTP 400: from: The from address does not match a verified Sender"}
+
+
+def test_a_refused_api_key_fails_the_send_once_with_sendgrids_message_and_mails_nobody(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner, sleeps: Sleeps
+) -> None:
+    add_readers(session, "daily-brief", 600)
+    send_id = schedule(session_factory)
+    with SendGridRecorder(api_key="SG.right") as recorder:
+        transport = SendGridTransport("SG.wrong", host=recorder.url, timeout=5.0, sleep=sleeps)
+        runner = SendRunner(
+            session_factory, transport, signer, worker_identity(), RunOptions(batch_size=BATCH)
+        )
+
+        report = runner.run(send_id)
+
+    assert len(recorder.requests) == 1  # not once per batch, nor once per recipient
+    assert sleeps == []
+    assert report.status == "failed"
+    assert report.error.startswith("SendGrid refused the API key or its permissions: HTTP 401")
+    assert send_status(session_factory, send_id) == "failed"
+    assert counts(session_factory, send_id) == {"pending": 600}  # never sent: a resumed send mails them
+    with session_factory() as db:
+        assert set(db.scalars(select(Delivery.attempts))) == {0}

@@ -44,7 +44,7 @@ def test_pause_lets_the_batch_in_flight_finish_then_stops_and_resume_continues_w
     session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     everyone = add_readers(session, "daily-brief", READERS)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     transport = SomeoneActsDuringBatch(session_factory, send_id, sends.pause, during=2)
 
     paused = runner(session_factory, transport, signer).run(send_id)
@@ -72,7 +72,7 @@ def test_cancel_stops_after_the_batch_in_flight_and_nobody_else_is_mailed(
     session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     add_readers(session, "daily-brief", READERS)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     transport = SomeoneActsDuringBatch(session_factory, send_id, sends.cancel, during=3)
 
     report = runner(session_factory, transport, signer).run(send_id)
@@ -90,7 +90,7 @@ def test_a_send_paused_before_it_started_does_not_start(
     session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     add_readers(session, "daily-brief", 3)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     with session_factory.begin() as db:
         sends.pause(db, send_id)
     transport = MemoryTransport()

@@ -44,7 +44,7 @@ def test_an_altered_snapshot_fails_the_send_and_nothing_goes_out(
     column: str, session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
 ) -> None:
     add_readers(session, "daily-brief", 3)
-    send_id = schedule(session_factory)
+    send_id = schedule(session_factory, transport="memory")
     with session_factory.begin() as db:
         send = db.get_one(Send, send_id)
         db.execute(

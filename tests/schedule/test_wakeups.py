@@ -24,14 +24,14 @@ from newsletter.worker import Worker
 from .conftest import Jobs
 
 
-def scheduled(sessions: sessionmaker[Session], delay: timedelta) -> Send:
+def scheduled(sessions: sessionmaker[Session], delay: timedelta, transport: str = "outbox") -> Send:
     with sessions.begin() as session:
         return create_send(
             session,
             samples.rendered(),
             samples.publication(),
             list_names=["daily-brief"],
-            transport="outbox",
+            transport=transport,
             at=clock.now() + delay,
         )
 
@@ -72,7 +72,7 @@ def test_the_job_wakes_a_sleeping_worker_when_the_send_is_due(
     jobs: Jobs,
 ) -> None:
     add_readers(session, "daily-brief", 3)
-    send = scheduled(session_factory, timedelta(seconds=1.5))
+    send = scheduled(session_factory, timedelta(seconds=1.5), transport="memory")
     add_wakeup(engine, send)
     transport = MemoryTransport()
     with services.build(load_settings(database_url=database_url)) as svc:
