@@ -1,27 +1,33 @@
 """What GDPR erasure scrubs beyond the person's own rows: their address in deliveries, their traces in events.
 
-Counts stay: delivery rows keep their send, status and domain (the report's per-provider
-figures), events keep their type, time and links to the delivery. What goes: the address
-(replaced by `erased-<delivery id>@erased.invalid`, unique per send as the index wants, in a
-reserved top-level domain that can never be mailed), the address inside provider messages, and
-from events the address hash, IP address, user agent and address fields of the provider's detail.
+Counts stay: delivery rows keep their send and status, events keep their type, time and links to the
+delivery. What goes: the address (replaced by `erased-<delivery id>@erased.invalid`, unique per send
+as the index wants, in a reserved top-level domain that can never be mailed), the address inside
+provider messages (any letter case), the address in a test send's recipient list, the recipient
+domain (a family domain identifies someone: deliveries and events move to `erased.invalid`, and so
+do the send's per-domain counters when no one else of that send is left at that domain), and from
+events the address hash, IP address, user agent and address fields of the provider's detail.
 A delivery still pending becomes skipped, as the sender would have made it (its person is gone),
-so no placeholder is ever mailed.
+so no placeholder is ever mailed. Events arriving later for an erased delivery are stripped the same
+way on the way in (`is_placeholder`, `scrub_detail`, used by event ingestion).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.db.tables import Delivery, Event, Send
+from newsletter.db.tables import Delivery, Event, Send, SendCounter
 
 PLACEHOLDER_DOMAIN = "erased.invalid"
 PERSONAL_DETAIL_KEYS = frozenset({"email", "ip", "useragent", "user_agent"})
 """Provider event fields that identify the person or their device; removed on erasure."""
+DOMAIN_COUNTER_PREFIX = "domain:"
+"""Per-domain counters in `send_counters` (kept by event ingestion) are named `domain:<figure>`."""
 
 
 def placeholder(delivery_id: int) -> str:
@@ -29,40 +35,117 @@ def placeholder(delivery_id: int) -> str:
     return f"erased-{delivery_id}@{PLACEHOLDER_DOMAIN}"
 
 
+def is_placeholder(address: str | None) -> bool:
+    """Whether an address is an erased delivery's placeholder (the `.invalid` TLD is reserved, RFC 2606)."""
+    return address is not None and address.lower().endswith(f"@{PLACEHOLDER_DOMAIN}")
+
+
+def scrub_detail(detail: dict[str, Any], address: str | None, delivery_id: int | None) -> dict[str, Any]:
+    """A provider event's detail without personal keys, `address` (any case) replaced in its text."""
+    pattern = re.compile(re.escape(address), re.IGNORECASE) if address else None
+    scrubbed: dict[str, Any] = _scrubbed(detail, pattern, delivery_id)
+    return scrubbed
+
+
+def scrub_text(text: str | None, address: str | None, delivery_id: int | None) -> str | None:
+    """`text` with `address` (any case) replaced by the delivery's placeholder."""
+    if not address:
+        return text
+    return _replace(text, re.compile(re.escape(address), re.IGNORECASE), delivery_id)
+
+
 def scrub_sending_log(session: Session, subscriber_id: int | None, address: str, digest: str) -> None:
-    """Replace the address in this person's deliveries; strip their events. The caller commits."""
+    """Replace the address in their deliveries and test sends; strip their events. The caller commits."""
     mine: list[ColumnElement[bool]] = [Delivery.send_id.in_(select(Send.id)) & (Delivery.email == address)]
     if subscriber_id is not None:
         mine.append(Delivery.subscriber_id == subscriber_id)
-    delivery_ids = list(session.scalars(select(Delivery.id).where(or_(*mine))))
-    if delivery_ids:
-        erased = literal("erased-") + cast(Delivery.id, String) + literal(f"@{PLACEHOLDER_DOMAIN}")
+    query = select(Delivery.id, Delivery.send_id, Delivery.domain, Delivery.status, Delivery.detail)
+    rows = session.execute(query.where(or_(*mine))).all()
+    pattern = re.compile(re.escape(address), re.IGNORECASE)
+    if rows:
         session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(delivery_ids))
-            .values(
-                email=erased,
-                # One still waiting is never sent (a test send would mail whatever address it holds).
-                status=case((Delivery.status == "pending", "skipped"), else_=Delivery.status),
-                detail=case(
-                    (Delivery.status == "pending", "erased before it was sent"),
-                    else_=func.replace(Delivery.detail, address, erased),
-                ),
-            )
-            .execution_options(synchronize_session=False)
+            update(Delivery),
+            [
+                {
+                    "id": row.id,
+                    "email": placeholder(row.id),
+                    "domain": PLACEHOLDER_DOMAIN,
+                    # One still waiting is never sent (a test send would mail whatever address it holds).
+                    "status": "skipped" if row.status == "pending" else row.status,
+                    "detail": "erased before it was sent"
+                    if row.status == "pending"
+                    else _replace(row.detail, pattern, row.id),
+                }
+                for row in rows
+            ],
         )
-    _scrub_events(session, delivery_ids, address, digest)
+        _move_domain_counters(session, Counter((row.send_id, row.domain) for row in rows))
+        _scrub_test_recipients(session, address, {row.send_id: row.id for row in rows})
+    _scrub_events(session, [row.id for row in rows], pattern, digest)
 
 
-def _scrub_events(session: Session, delivery_ids: list[int], address: str, digest: str) -> None:
+def _move_domain_counters(session: Session, moved: Counter[tuple[int, str]]) -> None:
+    """Per-domain counters of a domain nobody of that send is left at move to the neutral domain.
+
+    A domain others of the send still share keeps its counters (the person's share cannot be told
+    apart there, and such a domain identifies no one); report totals are unchanged either way.
+    """
+    for send_id, domain in sorted(moved):
+        if domain == PLACEHOLDER_DOMAIN:
+            continue
+        left = session.scalar(
+            select(func.count()).where(Delivery.send_id == send_id, Delivery.domain == domain)
+        )
+        if left:
+            continue
+        where = and_(
+            SendCounter.send_id == send_id,
+            SendCounter.name.startswith(DOMAIN_COUNTER_PREFIX, autoescape=True),
+        )
+        counters = select(SendCounter.name, SendCounter.value).where(where)
+        old: dict[str, int] = dict(session.execute(counters.where(SendCounter.key == domain)).all())
+        if not old:
+            continue
+        neutral: dict[str, int] = dict(
+            session.execute(counters.where(SendCounter.key == PLACEHOLDER_DOMAIN)).all()
+        )
+        session.execute(delete(SendCounter).where(where, SendCounter.key.in_([domain, PLACEHOLDER_DOMAIN])))
+        session.add_all(
+            SendCounter(
+                send_id=send_id,
+                name=name,
+                key=PLACEHOLDER_DOMAIN,
+                value=old.get(name, 0) + neutral.get(name, 0),
+            )
+            for name in sorted(old.keys() | neutral.keys())
+        )
+        session.flush()
+
+
+def _scrub_test_recipients(session: Session, address: str, delivery_of: dict[int, int]) -> None:
+    """A test send's recipient list shows the delivery's placeholder instead of the address."""
+    for send_id in sorted(delivery_of):
+        send = session.get(Send, send_id)
+        if send is None or not send.test_recipients:
+            continue
+        wanted = address.lower()
+        if any(item.lower() == wanted for item in send.test_recipients):
+            send.test_recipients = [
+                placeholder(delivery_of[send_id]) if item.lower() == wanted else item
+                for item in send.test_recipients
+            ]
+    session.flush()
+
+
+def _scrub_events(session: Session, delivery_ids: list[int], pattern: re.Pattern[str], digest: str) -> None:
     query = select(Event.id, Event.delivery_id, Event.url, Event.detail).where(
         or_(Event.email_hash == digest, Event.delivery_id.in_(delivery_ids))
     )
-    pattern = re.compile(re.escape(address), re.IGNORECASE)
     changes = [
         {
             "id": event_id,
             "email_hash": None,
+            "domain": PLACEHOLDER_DOMAIN,
             "url": _replace(url, pattern, delivery_id),
             "detail": _scrubbed(detail or {}, pattern, delivery_id),
         }
@@ -72,7 +155,7 @@ def _scrub_events(session: Session, delivery_ids: list[int], address: str, diges
         session.execute(update(Event), changes)
 
 
-def _scrubbed(value: Any, pattern: re.Pattern[str], delivery_id: int | None) -> Any:
+def _scrubbed(value: Any, pattern: re.Pattern[str] | None, delivery_id: int | None) -> Any:
     """`value` without personal keys, the address replaced wherever it appears in text."""
     if isinstance(value, dict):
         return {
@@ -82,7 +165,7 @@ def _scrubbed(value: Any, pattern: re.Pattern[str], delivery_id: int | None) -> 
         }
     if isinstance(value, list):
         return [_scrubbed(item, pattern, delivery_id) for item in value]
-    if isinstance(value, str):
+    if isinstance(value, str) and pattern is not None:
         return _replace(value, pattern, delivery_id)
     return value
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience import add_subscriber, email_hash, erase_subscriber
-from newsletter.db.tables import Delivery, Event, MailingList, Subscriber
+from newsletter.db.tables import Delivery, Event, MailingList, Send, Subscriber
 from newsletter.events.ingest import ingest
 from newsletter.events.sendgrid_webhook import to_event
-from newsletter.reports.send_report import build_report
+from newsletter.reports.send_report import DomainRow, build_report
 from tests.events.helpers import event, make_send
 
 from .conftest import Dump
@@ -64,10 +67,83 @@ def test_erasure_scrubs_deliveries_and_events_and_keeps_report_figures(
     assert hashed == []
     after = [build_report(session, ref) for ref in (send_id, test_send)]
     for old, new in zip(before, after, strict=True):
-        assert (new.figures, new.statuses, new.by_domain) == (old.figures, old.statuses, old.by_domain)
+        assert (new.figures, new.statuses) == (old.figures, old.statuses)
+        assert _domain_totals(new.by_domain) == _domain_totals(old.by_domain)
+    assert "erased.invalid" in {row.domain for report in after for row in report.by_domain}
     placeholders = session.scalars(select(Delivery.email).where(Delivery.email.like("erased-%"))).all()
     assert len(placeholders) == 2
     assert all(address.endswith("@erased.invalid") for address in placeholders)
+
+
+def _domain_totals(rows: Sequence[DomainRow]) -> tuple[int, int, Counter[str]]:
+    figures: Counter[str] = Counter()
+    for row in rows:
+        figures.update(row.figures)
+    return sum(r.recipients for r in rows), sum(r.accepted for r in rows), figures
+
+
+def test_erasure_moves_a_personal_domain_and_its_report_row_to_the_neutral_domain(
+    session: Session, e_alert: MailingList, dump: Dump
+) -> None:
+    family = "jane@doe-family.net"
+    send_id, deliveries = make_send(session, [family, "bob@example.com"])
+    ingest(session, [to_event(event(kind, deliveries[0]), clock.now()) for kind in ("delivered", "open")])
+    session.commit()
+    before = build_report(session, send_id)
+    erase_subscriber(session, family)
+    after = build_report(session, send_id)
+    assert "doe-family" not in repr(dump())
+    assert after.figures == before.figures
+    assert _domain_totals(after.by_domain) == _domain_totals(before.by_domain)
+    moved = {row.domain: row for row in after.by_domain}["erased.invalid"]
+    old = {row.domain: row for row in before.by_domain}["doe-family.net"]
+    assert (moved.recipients, moved.accepted, moved.figures) == (old.recipients, old.accepted, old.figures)
+
+
+def test_erasure_replaces_the_address_in_a_test_sends_recipients(
+    session: Session, e_alert: MailingList
+) -> None:
+    now = clock.now()
+    test = Send(
+        issue_slug="2026-11-20-walking",
+        subject="A short walk",
+        html="<p>Hi</p>",
+        text="Hi",
+        sha256="0" * 64,
+        publication={"name": "Daily Wellness Brief"},
+        status="sent",
+        transport="outbox",
+        is_test=True,
+        test_recipients=[JANE, "editor@example.org"],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(test)
+    session.flush()
+    delivery = Delivery(send_id=test.id, email=JANE, domain="example.com", status="accepted")
+    session.add(delivery)
+    session.commit()
+    erase_subscriber(session, JANE.upper())
+    session.expire_all()
+    assert session.scalars(select(Send.test_recipients).where(Send.id == test.id)).one() == [
+        f"erased-{delivery.id}@erased.invalid",
+        "editor@example.org",
+    ]
+
+
+def test_erasure_replaces_the_address_in_any_letter_case_in_delivery_details(
+    session: Session, e_alert: MailingList
+) -> None:
+    _, [jane] = make_send(session, [JANE])
+    session.execute(
+        update(Delivery).where(Delivery.id == jane[0]).values(detail="550 5.1.1 <Jane@Example.COM>: unknown")
+    )
+    session.commit()
+    erase_subscriber(session, JANE)
+    session.expire_all()
+    row = session.get(Delivery, jane[0])
+    assert row is not None
+    assert row.detail == f"550 5.1.1 <erased-{jane[0]}@erased.invalid>: unknown"
 
 
 def test_erasure_leaves_other_people_alone(session: Session, e_alert: MailingList) -> None:
