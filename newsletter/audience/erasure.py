@@ -9,19 +9,20 @@ do the send's per-domain counters when no one else of that send is left at that 
 events the address hash, IP address, user agent and address fields of the provider's detail.
 A delivery still pending becomes skipped, as the sender would have made it (its person is gone),
 so no placeholder is ever mailed. Events arriving later for an erased delivery are stripped the same
-way on the way in (`is_placeholder`, `scrub_detail`, used by event ingestion).
+way on the way in (`is_placeholder`, `erased_among`, `scrub_detail`, used by event ingestion).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.db.tables import Delivery, Event, Send, SendCounter
+from newsletter.db.tables import Delivery, Event, Send, SendCounter, Suppression
 
 PLACEHOLDER_DOMAIN = "erased.invalid"
 PERSONAL_DETAIL_KEYS = frozenset({"email", "ip", "useragent", "user_agent"})
@@ -52,6 +53,16 @@ def scrub_text(text: str | None, address: str | None, delivery_id: int | None) -
     if not address:
         return text
     return _replace(text, re.compile(re.escape(address), re.IGNORECASE), delivery_id)
+
+
+def erased_among(session: Session, digests: Collection[str]) -> set[str]:
+    """Which of these address hashes belong to erased people (their global `erased` suppression)."""
+    query = select(Suppression.email_hash).where(
+        Suppression.reason == "erased",
+        Suppression.list_id.is_(None),
+        Suppression.email_hash.in_(sorted(digests)),
+    )
+    return set(session.scalars(query))
 
 
 def scrub_sending_log(session: Session, subscriber_id: int | None, address: str, digest: str) -> None:

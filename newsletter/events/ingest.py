@@ -12,6 +12,11 @@ For each batch (the caller commits):
   does only while nothing final is known. **Reconciliation:** a delivery whose status is `unknown` (the
   worker died mid-request, so we do not know whether SendGrid accepted it) becomes `accepted` on any
   provider event, since SendGrid only reports on mail it accepted.
+* **Erased people.** An event for a delivery whose person was erased (its address is erasure's placeholder,
+  `audience.erasure.is_placeholder`) is stored without personal data: no address hash, its detail without
+  the email, IP and user agent fields, the address replaced in its text and URL. It still counts in the
+  report's figures, and suppresses nothing (the erasure left a suppression of its own). An unlinked event
+  for an erased address (its hash has an `erased` suppression) is stored the same way, without its hash.
 * **Suppressions.** A hard bounce (`bounce` with type "bounce"), a spam report, an unsubscribe and a
   group unsubscribe suppress the address globally (hard_bounce, spam_complaint, unsubscribed,
   unsubscribed) with source "sendgrid-webhook"; the event row keeps the reason in `suppression`, as
@@ -24,6 +29,7 @@ For each batch (the caller commits):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -39,6 +45,7 @@ from sqlalchemy.orm import Session
 from newsletter import clock
 from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_and_hash
 from newsletter.audience.bulk import among
+from newsletter.audience.erasure import erased_among, is_placeholder, scrub_detail, scrub_text
 from newsletter.audience.suppressions import suppress_hash
 from newsletter.db.tables import Delivery
 from newsletter.events import kinds
@@ -84,14 +91,16 @@ def ingest(session: Session, events: Sequence[Event], *, received_at: datetime |
     now = received_at or clock.now()
     unique = sorted({e.sg_event_id: e for e in reversed(events)}.values(), key=lambda e: e.sg_event_id)
     targets = _targets(session, unique)
-    rows = []
-    addresses: dict[str, tuple[str, str] | None] = {}
+    unique = [_without_person(e) if is_placeholder(_email_of(targets, e)) else e for e in unique]
     known: dict[str, tuple[str, str] | None] = {}
-    for event in unique:
-        target = targets.get(event.sg_event_id)
-        address = _address(event, target, known)
-        addresses[event.sg_event_id] = address
-        rows.append(_row(event, target, address, now))
+    addresses = {e.sg_event_id: _address(e, targets.get(e.sg_event_id), known) for e in unique}
+    unlinked = {a[1] for key, a in addresses.items() if a is not None and key not in targets}
+    erased = erased_among(session, unlinked) if unlinked else set()
+    if erased:
+        gone = {key for key, a in addresses.items() if a is not None and a[1] in erased}
+        unique = [_without_person(e) if e.sg_event_id in gone else e for e in unique]
+        addresses.update(dict.fromkeys(gone))
+    rows = [_row(e, targets.get(e.sg_event_id), addresses[e.sg_event_id], now) for e in unique]
     inserted = insert_events(session, rows)
     new = [e for e in unique if e.sg_event_id in inserted]
     linked = [(e, targets[e.sg_event_id]) for e in new if e.sg_event_id in targets]
@@ -136,6 +145,21 @@ def _targets(session: Session, events: Iterable[Event]) -> dict[str, Target]:
     return out
 
 
+def _email_of(targets: dict[str, Target], event: Event) -> str | None:
+    target = targets.get(event.sg_event_id)
+    return target.email if target is not None else None
+
+
+def _without_person(event: Event) -> Event:
+    """An event for an erased delivery, stripped as erasure strips the events it finds."""
+    return dataclasses.replace(
+        event,
+        email=None,
+        url=scrub_text(event.url, event.email, event.delivery_id),
+        detail=scrub_detail(event.detail, event.email, event.delivery_id),
+    )
+
+
 def _address(
     event: Event, target: Target | None, known: dict[str, tuple[str, str] | None]
 ) -> tuple[str, str] | None:
@@ -144,7 +168,7 @@ def _address(
     `known` caches answers within a batch: a recipient's events usually travel together.
     """
     raw = target.email if target is not None else event.email
-    if raw is None:
+    if raw is None or is_placeholder(raw):
         return None
     if raw not in known:
         try:

@@ -146,6 +146,57 @@ def test_erasure_replaces_the_address_in_any_letter_case_in_delivery_details(
     assert row.detail == f"550 5.1.1 <erased-{jane[0]}@erased.invalid>: unknown"
 
 
+def test_events_arriving_after_erasure_keep_nothing_personal_but_still_count(
+    session: Session, e_alert: MailingList, dump: Dump
+) -> None:
+    send_id, deliveries = make_send(session, [JANE, "bob@example.com"])
+    jane = deliveries[0]
+    ingest(session, [to_event(event("delivered", jane), clock.now())])
+    session.commit()
+    erase_subscriber(session, JANE)
+    suppressions_before = dump()["suppressions"]
+    before = build_report(session, send_id)
+
+    late = [
+        event("open", jane, ip=IP, useragent=BROWSER),
+        event("click", jane, ip=IP, useragent=BROWSER, url=f"https://example.org/walk?who={JANE.upper()}"),
+        event("spamreport", jane),
+        event("bounce", jane, type="bounce", reason=f"550 <{JANE}> does not exist", status="5.1.1"),
+    ]
+    result = ingest(session, [to_event(item, clock.now()) for item in late])
+    session.commit()
+
+    assert (result.stored, result.linked, result.suppressed) == (4, 4, 0)
+    everything = repr(dump())
+    assert JANE not in everything
+    assert JANE.upper() not in everything
+    assert IP not in everything
+    assert "Jane's phone" not in everything
+    assert dump()["suppressions"] == suppressions_before
+    stored = session.scalars(select(Event).where(Event.delivery_id == jane[0])).all()
+    assert [e.email_hash for e in stored] == [None] * 5
+    assert {e.domain for e in stored} == {"erased.invalid"}
+    after = build_report(session, send_id)
+    for figure in ("unique_opens", "unique_clicks", "spam_complaints", "hard_bounces"):
+        assert after.figures[figure] == before.figures[figure] + 1, figure
+
+
+def test_an_unlinked_event_for_an_erased_address_keeps_nothing_personal(
+    session: Session, e_alert: MailingList, dump: Dump
+) -> None:
+    add_subscriber(session, JANE, "e-alert")
+    erase_subscriber(session, JANE)
+    suppressions_before = dump()["suppressions"]
+    late = {"event": "spamreport", "sg_event_id": "unlinked-late", "email": JANE.title(), "ip": IP}
+    result = ingest(session, [to_event(late, clock.now())])
+    session.commit()
+    assert (result.stored, result.suppressed) == (1, 0)
+    assert dump()["suppressions"] == suppressions_before
+    stored = session.scalars(select(Event).where(Event.sg_event_id == "unlinked-late")).one()
+    assert (stored.email_hash, stored.detail) == (None, {})
+    assert IP not in repr(dump())
+
+
 def test_erasure_leaves_other_people_alone(session: Session, e_alert: MailingList) -> None:
     _sent_to_jane(session)
     erase_subscriber(session, JANE)
