@@ -69,7 +69,10 @@ class Worker:
         signal.signal(signal.SIGINT, handler)
 
     def serve(self, progress_for: ProgressFor | None = None) -> None:
-        """Run until stopped: due sends now, then whenever woken or polled."""
+        """Run until stopped (SIGTERM or `stop()`): due sends now, then when woken or polled.
+
+        The runner (and the transports it holds) is closed when the loop ends.
+        """
         scheduler = make_scheduler(self.services.engine)
         scheduler.start()
         try:
@@ -79,3 +82,4 @@ class Worker:
                 _wake_event.wait(self.poll_seconds)
         finally:
             scheduler.shutdown(wait=False)
+            self.runner.close()

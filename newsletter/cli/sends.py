@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -98,7 +98,7 @@ def send_command(
 ) -> None:
     """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
     with services.build() as svc:
-        svc.ready_to_send()  # a wrong setting stops here, before anything is scheduled
+        svc.ready_to_send().close()  # a wrong setting stops here, before anything is scheduled
         loaded = load_issue(issue)
         rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
         if test_to:
@@ -107,7 +107,8 @@ def send_command(
                     session, rendered, loaded.publication, addresses=test_to.split(","),
                     transport=svc.settings.transport,
                 )  # fmt: skip
-            report = make_runner(svc).run(send.id)
+            with closing(make_runner(svc)) as runner:
+                report = runner.run(send.id)
             click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
             click.echo(send.id)
             return
@@ -210,7 +211,8 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
         worker = Worker(svc, runner, poll_seconds=poll)
         worker.install_signal_handlers()
         if once:
-            reports = run_due(svc, runner, progress_callbacks(bars))
+            with closing(runner):  # also after SIGTERM: run_due returns after the batch in flight
+                reports = run_due(svc, runner, progress_callbacks(bars))
             for report in reports:
                 click.echo(f"send {report.send_id}: {report.status} ({_counts(report.counts)})")
                 if report.error:
@@ -219,7 +221,7 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
                 sys.exit(1)
             return
         click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
-        worker.serve(progress_callbacks(bars))
+        worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops
 
 
 def register(group: click.Group) -> None:

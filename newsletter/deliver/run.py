@@ -65,6 +65,7 @@ class SendRunner:
 
     `transport` serves sends recorded with its name; `transports` builds any other a send asks for
     (None: such a send fails, naming both). A send whose transport cannot be built fails with the reason.
+    `close()` closes `transport` and every one it built; whoever makes a runner closes it when done.
     """
 
     sessions: sessionmaker[Session]
@@ -105,6 +106,12 @@ class SendRunner:
                 raise ConfigError(f"this runner sends only through {self.transport.name}")
             self._built[name] = self.transports(name)
         return self._built[name]
+
+    def close(self) -> None:
+        """Close every transport this runner holds: its own and those it built (they may be built again)."""
+        transports, self._built = [self.transport, *self._built.values()], {}
+        for transport in transports:
+            transport.close()
 
     # -- phases
 

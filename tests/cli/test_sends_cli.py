@@ -17,11 +17,13 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from support.sendgrid_recorder import SendGridRecorder
 
+from newsletter import services
 from newsletter.audience import unsubscribe
 from newsletter.audience.lists import get_list
 from newsletter.audience.tokens import TokenSigner
 from newsletter.cli import main
 from newsletter.db.tables import Send, Subscriber
+from newsletter.deliver.memory import MemoryTransport
 
 ISSUE = ISSUES / "2026-11-20-muscle-loss-culprit.yaml"
 READERS = 25
@@ -112,6 +114,37 @@ def test_send_then_worker_writes_one_message_per_reader_each_with_their_own_work
     first = written[0]
     result = unsubscribe(session, signer, first["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1])
     assert result.message == "You are unsubscribed from daily-brief."
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[MemoryTransport]:
+    """Every transport the CLI builds, as a recording double (`.closed` counts close calls)."""
+    made: list[MemoryTransport] = []
+
+    def make(settings: object, name: str) -> MemoryTransport:
+        made.append(MemoryTransport())
+        return made[-1]
+
+    monkeypatch.setattr(services, "make_transport", make)
+    return made
+
+
+def test_send_and_worker_close_every_transport_they_build(
+    cli_env: str, session: Session, built: list[MemoryTransport]
+) -> None:
+    add_readers(session, "daily-brief", 3)
+    ok("send", str(ISSUE), "--test-to", "editor@example.org")
+    assert sum(len(t.delivered) for t in built) == 1
+    assert [t.closed for t in built] == [1] * len(built)
+    built.clear()
+    send_id = send_id_of(ok("send", str(ISSUE), "--list", "daily-brief"))
+
+    # the worker's own transport ("memory") and the one its runner builds for the send's ("outbox")
+    assert ok("worker", "--once").stdout.strip() == f"send {send_id}: sent (3 accepted)"
+
+    assert len(built) == 3
+    assert sum(len(t.delivered) for t in built) == 3
+    assert [t.closed for t in built] == [1, 1, 1]
 
 
 def test_sends_lists_each_send_with_its_progress(cli_env: str, session: Session) -> None:

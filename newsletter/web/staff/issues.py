@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,16 +129,17 @@ def routes(services: Services) -> list[BaseRoute]:
         def send() -> int:
             rendered = _render(loaded)
             transport = services.ready_to_send()
-            with services.sessions.begin() as session:
-                test = create_test_send(
-                    session, rendered, loaded.publication, addresses=addresses,
-                    transport=services.settings.transport, created_by=staff.email,
-                )  # fmt: skip
-                send_id = test.id
             runner = SendRunner(
                 services.sessions, transport, services.tokens, worker_identity(), RunOptions()
             )
-            report = runner.run(send_id)
+            with closing(runner):
+                with services.sessions.begin() as session:
+                    test = create_test_send(
+                        session, rendered, loaded.publication, addresses=addresses,
+                        transport=services.settings.transport, created_by=staff.email,
+                    )  # fmt: skip
+                    send_id = test.id
+                report = runner.run(send_id)
             return report.counts.get("accepted", 0)
 
         accepted = await run_in_threadpool(send)
