@@ -21,13 +21,6 @@ from newsletter.db.session import describe_url
 from newsletter.services import build
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(db)
-    group.add_command(lists)
-    group.add_command(subscribers)
-
-
 @contextmanager
 def _session() -> Iterator[Session]:
     with build() as services, services.sessions() as session:

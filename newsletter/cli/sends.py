@@ -180,6 +180,11 @@ def _state_command(name: str, action: str, help_text: str) -> click.Command:
     return command
 
 
+pause_command = _state_command("pause", "pause", "Pause a send after the batch in flight.")
+resume_command = _state_command("resume", "resume", "Resume a paused send where it stopped.")
+cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else is mailed.")
+
+
 @click.command("reconcile")
 @click.argument("send")
 @click.option(
@@ -220,14 +225,3 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
             return
         click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
         worker.serve(progress_callbacks(bars))
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(send_command)
-    group.add_command(sends_command)
-    group.add_command(_state_command("pause", "pause", "Pause a send after the batch in flight."))
-    group.add_command(_state_command("resume", "resume", "Resume a paused send where it stopped."))
-    group.add_command(_state_command("cancel", "cancel", "Cancel a send; nobody else is mailed."))
-    group.add_command(reconcile_command)
-    group.add_command(worker_command)
