@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -13,6 +15,8 @@ from click.testing import CliRunner
 
 from newsletter.cli import COMMANDS, main
 from newsletter.cli.lazy import LazyCommand, LazyGroup
+from newsletter.cli.sends import BATCH_SIZE
+from newsletter.deliver.run import RunOptions
 
 HEAVY = [
     "sqlalchemy",
@@ -45,9 +49,10 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def imported_by(*args: str) -> set[str]:
+def imported_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh interpreter has imported after running `newsletter ARGS`."""
-    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", PROBE, *args]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return set(json.loads(result.stderr.strip().splitlines()[-1]))
 
 
@@ -75,6 +80,32 @@ def test_check_help_does_not_import_the_database() -> None:
         for m in heavy_among(modules)
         if m.split(".")[0] in {"sqlalchemy", "alembic", "starlette", "sendgrid"}
     ]
+
+
+def test_lists_list_loads_neither_alembic_nor_a_transport_nor_render(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SENDGRID_"))}
+    env["NEWSLETTER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade = [sys.executable, "-m", "newsletter", "db", "upgrade"]
+    subprocess.run(upgrade, env=env, check=True, capture_output=True)
+    modules = imported_by("lists", "list", env=env)
+    assert "newsletter.audience.lists" in modules
+    unwanted = {
+        "alembic",
+        "sendgrid",
+        "cryptography",
+        "apscheduler",
+        "rich",
+        "mjml",
+        "premailer",
+        "newsletter.render",
+    }
+    assert (
+        sorted(m for m in modules if m.split(".")[0] in unwanted or m.startswith("newsletter.render")) == []
+    )
+
+
+def test_worker_batch_size_default_is_the_runners() -> None:
+    assert RunOptions.batch_size == BATCH_SIZE
 
 
 def _eager_copy() -> click.Group:
