@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,13 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Settings, load_settings
-from newsletter.db.migrate import current_revision, head_revision
 from newsletter.db.session import describe_url, make_engine, make_session_factory
-from newsletter.deliver.outbox import OutboxTransport
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import Transport
 from newsletter.errors import ConfigError
+
+if TYPE_CHECKING:
+    from newsletter.deliver.transport import Transport
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,8 @@ class Services:
 
     def check_database(self) -> None:
         """ConfigError naming NEWSLETTER_DATABASE_URL when the database is unreachable or not migrated."""
+        from newsletter.db.migrate import current_revision, head_revision  # Alembic: only when checking
+
         where = describe_url(self.settings.database_url)
         try:
             current = current_revision(self.engine)
@@ -83,15 +84,25 @@ def build(settings: Settings | None = None) -> Services:
 
 
 def make_transport(settings: Settings, name: str) -> Transport:
-    """The one place choosing outbox, SMTP or SendGrid; a missing setting is a ConfigError."""
+    """The one place choosing outbox, SMTP or SendGrid; a missing setting is a ConfigError.
+
+    Each transport is imported here, when chosen, so commands that send nothing do not load the SendGrid
+    library, cryptography or the render stage.
+    """
     if name == "outbox":
+        from newsletter.deliver.outbox import OutboxTransport
+
         return OutboxTransport(settings.outbox_dir)
     if name == "smtp":
         if not settings.smtp_url:
             raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
+        from newsletter.deliver.smtp import SmtpTransport
+
         return SmtpTransport.from_url(settings.smtp_url)
     if name == "sendgrid":
         if settings.sendgrid_api_key is None:
             raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
+        from newsletter.deliver.sendgrid import SendGridTransport
+
         return SendGridTransport(settings.sendgrid_api_key.get_secret_value(), host=settings.sendgrid_host)
     raise ConfigError(f"NEWSLETTER_TRANSPORT: unknown transport {name!r} (outbox, smtp or sendgrid)")

@@ -8,10 +8,61 @@ from typing import Any
 import click
 
 from newsletter import __version__
+from newsletter.cli.lazy import LazyCommand, LazyGroup
 from newsletter.errors import ContentError, NewsletterError
 
+COMMANDS = {
+    "check": LazyCommand(
+        "newsletter.cli.content:check",
+        "Validate and lint issue files (or every *.yaml in a folder); exit 1 on any error.",
+    ),
+    "render": LazyCommand(
+        "newsletter.cli.content:render",
+        "Render an issue with a sample recipient merged in: <slug>.html, .txt and a complete .eml.",
+    ),
+    "db": LazyCommand(
+        "newsletter.cli.audience:db", "Create or migrate the database (NEWSLETTER_DATABASE_URL)."
+    ),
+    "lists": LazyCommand("newsletter.cli.audience:lists", "Create and list mailing lists."),
+    "subscribers": LazyCommand(
+        "newsletter.cli.audience:subscribers", "Add, import, export, show, unsubscribe and erase subscribers."
+    ),
+    "send": LazyCommand(
+        "newsletter.cli.sends:send_command",
+        "Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last.",
+    ),
+    "sends": LazyCommand(
+        "newsletter.cli.sends:sends_command", "Table of sends with their state and progress."
+    ),
+    "pause": LazyCommand("newsletter.cli.sends:pause_command", "Pause a send after the batch in flight."),
+    "resume": LazyCommand("newsletter.cli.sends:resume_command", "Resume a paused send where it stopped."),
+    "cancel": LazyCommand("newsletter.cli.sends:cancel_command", "Cancel a send; nobody else is mailed."),
+    "reconcile": LazyCommand(
+        "newsletter.cli.sends:reconcile_command",
+        "Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events).",
+    ),
+    "worker": LazyCommand(
+        "newsletter.cli.sends:worker_command",
+        "Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM.",
+    ),
+    "demo": LazyCommand(
+        "newsletter.cli.demo:demo_command",
+        "Create the database, load sample readers, render the sample issue, send it through the outbox.",
+    ),
+    "report": LazyCommand(
+        "newsletter.cli.reports:report_command",
+        "Delivery report of SEND (id or public id): outcomes, engagement, rates, domains, hours, alerts.",
+    ),
+    "serve": LazyCommand(
+        "newsletter.cli.reports:serve_command",
+        "Run the web app (POST /webhooks/sendgrid, report pages) with uvicorn.",
+    ),
+    "users": LazyCommand("newsletter.cli.users:users_group", "Staff accounts for the web app."),
+}
+"""Every top-level command: its module is imported only when the command runs (tests check the help lines)."""
 
-class NewsletterGroup(click.Group):
+
+class NewsletterGroup(LazyGroup):
     """A click group that turns domain errors into a message and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -26,32 +77,9 @@ class NewsletterGroup(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=NewsletterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=NewsletterGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="newsletter")
 def main() -> None:
     """Write, render, send and report on a publication's email issues."""
-
-
-from newsletter.cli import content as _content  # noqa: E402
-
-_content.register(main)
-
-from newsletter.cli import audience as _audience  # noqa: E402
-
-_audience.register(main)
-
-from newsletter.cli import sends as _sends  # noqa: E402
-
-_sends.register(main)
-
-from newsletter.cli import demo as _demo  # noqa: E402
-
-_demo.register(main)
-
-from newsletter.cli import reports as _reports  # noqa: E402
-
-_reports.register(main)
-
-from newsletter.cli import users as _users  # noqa: E402
-
-_users.register(main)

@@ -7,25 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID
 from sqlalchemy.orm import Session
 
 from newsletter import audience
 from newsletter.audience.imports import ProgressCallback
 from newsletter.config import load_settings
-from newsletter.db.migrate import upgrade
 from newsletter.db.session import describe_url
 from newsletter.services import build
 
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(db)
-    group.add_command(lists)
-    group.add_command(subscribers)
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 @contextmanager
@@ -46,6 +40,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration not yet applied."""
+    from newsletter.db.migrate import upgrade  # Alembic: imported only by this command
+
     settings = load_settings()
     with build(settings) as services:
         revision = upgrade(services.engine)
@@ -134,6 +130,9 @@ def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: 
 
 @contextmanager
 def _progress(quiet: bool) -> Iterator[ProgressCallback]:
+    from rich.console import Console  # rich: imported only by `subscribers import`
+    from rich.progress import BarColumn, Progress
+
     bar = Progress(
         "{task.description:<8}",
         BarColumn(),

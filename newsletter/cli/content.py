@@ -107,9 +107,3 @@ def render(path: Path, out: Path, publications: Path | None) -> None:
     _write_atomically(files)
     for target in files:
         click.echo(str(target))
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(check)
-    group.add_command(render)

@@ -87,8 +87,3 @@ def demo_command(issue: Path) -> None:
         for state, n in sorted(summary.counts.items()):
             click.echo(f"  {state:9} {n}")
         click.echo(f"open one: {next(iter(sorted(folder.glob('*.eml'))), folder)}")
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(demo_command)

@@ -44,9 +44,3 @@ def serve_command(host: str, port: int, log_level: str, workers: int) -> None:
         else:
             click.echo("warning: SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503", err=True)
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers)
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(report_command)
-    group.add_command(serve_command)

@@ -7,23 +7,26 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from newsletter import clock, services
-from newsletter.content.load import load_issue
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.run import Progress as RunProgress
-from newsletter.deliver.run import RunOptions, SendRunner
 from newsletter.errors import ScheduleError
-from newsletter.render import render_issue
 from newsletter.schedule import sends as sending
-from newsletter.schedule.wakeups import add_wakeup
-from newsletter.worker import ProgressFor, Worker, run_due
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from newsletter.deliver.run import Progress as RunProgress
+    from newsletter.deliver.run import SendRunner
+    from newsletter.worker import ProgressFor
+
+BATCH_SIZE = 1000
+"""`worker --batch-size` default: `RunOptions.batch_size`, repeated so no runner is imported (tested)."""
 
 console = Console(stderr=True)
 
@@ -44,6 +47,9 @@ def make_runner(
 
     A send recorded with another transport gets that one, built from the same settings (or fails).
     """
+    from newsletter.deliver.claims import worker_identity
+    from newsletter.deliver.run import RunOptions, SendRunner
+
     transport = svc.ready_to_send(transport_name)
     options = RunOptions() if batch_size is None else RunOptions(batch_size=batch_size)
     return SendRunner(
@@ -65,6 +71,8 @@ def progress_bars(enabled: bool) -> Iterator[Progress | None]:
     if not enabled or not console.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as bars:
         yield bars
@@ -97,6 +105,10 @@ def send_command(
     issue: Path, lists: tuple[str, ...], at: str | None, tz: str | None, test_to: str | None
 ) -> None:
     """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
+    from newsletter.content.load import load_issue
+    from newsletter.render import render_issue
+    from newsletter.schedule.wakeups import add_wakeup
+
     with services.build() as svc:
         svc.ready_to_send().close()  # a wrong setting stops here, before anything is scheduled
         loaded = load_issue(issue)
@@ -175,10 +187,17 @@ def _state_command(name: str, action: str, help_text: str) -> click.Command:
                 row = getattr(sending, action)(session, send)
                 status = row.status
             if action == "resume":
+                from newsletter.schedule.wakeups import add_wakeup  # APScheduler: only when resuming
+
                 add_wakeup(svc.engine, row)  # after the commit: the job store writes on its own connection
         click.echo(f"send {row.id} is {status}")
 
     return command
+
+
+pause_command = _state_command("pause", "pause", "Pause a send after the batch in flight.")
+resume_command = _state_command("resume", "resume", "Resume a paused send where it stopped.")
+cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else is mailed.")
 
 
 @click.command("reconcile")
@@ -200,12 +219,14 @@ def reconcile_command(send: str, requeue_unknown: bool) -> None:
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=RunOptions.batch_size,
+    default=BATCH_SIZE,
     show_default=True,
     help="Recipients claimed per batch (the transport may send fewer per request).",
 )
 def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
+    from newsletter.worker import Worker, run_due
+
     with services.build() as svc, progress_bars(not quiet) as bars:
         runner = make_runner(svc, batch_size=batch_size)
         worker = Worker(svc, runner, poll_seconds=poll)
@@ -222,14 +243,3 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
             return
         click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
         worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(send_command)
-    group.add_command(sends_command)
-    group.add_command(_state_command("pause", "pause", "Pause a send after the batch in flight."))
-    group.add_command(_state_command("resume", "resume", "Resume a paused send where it stopped."))
-    group.add_command(_state_command("cancel", "cancel", "Cancel a send; nobody else is mailed."))
-    group.add_command(reconcile_command)
-    group.add_command(worker_command)

@@ -31,8 +31,3 @@ def add_command(email: str, role: str, password_stdin: bool) -> None:
         with svc.sessions() as session:
             staff = add_user(session, email, role, password)
     click.echo(f"{staff.email}: {staff.role}")
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-    group.add_command(users_group)

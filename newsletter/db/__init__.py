@@ -1,25 +1,4 @@
-"""Kernel persistence: engine and sessions, mapped tables, and the Alembic migrations."""
+"""Kernel persistence: engine and sessions (`session.py`), mapped tables (`tables.py`), Alembic (`migrate`).
 
-from newsletter.db.migrate import current_revision, upgrade
-from newsletter.db.session import make_engine, make_session_factory
-from newsletter.db.tables import (
-    Base,
-    ConsentEvidence,
-    MailingList,
-    Subscriber,
-    Subscription,
-    Suppression,
-)
-
-__all__ = [
-    "Base",
-    "ConsentEvidence",
-    "MailingList",
-    "Subscriber",
-    "Subscription",
-    "Suppression",
-    "current_revision",
-    "make_engine",
-    "make_session_factory",
-    "upgrade",
-]
+Nothing is re-exported here, so importing the tables does not load Alembic: import the submodule you need.
+"""

@@ -1,29 +1,5 @@
-"""Delivery: the Transport seam and its SendGrid, SMTP, outbox and in-memory implementations."""
+"""Delivery: the Transport seam and its SendGrid, SMTP, outbox and in-memory implementations.
 
-from __future__ import annotations
-
-from newsletter.deliver.memory import MemoryTransport, SentMessage
-from newsletter.deliver.outbox import OutboxTransport
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.smtp import SmtpOptions, SmtpTransport
-from newsletter.deliver.transport import (
-    DeliveryResult,
-    Envelope,
-    Outcome,
-    OutgoingBatch,
-    Transport,
-)
-
-__all__ = [
-    "DeliveryResult",
-    "Envelope",
-    "MemoryTransport",
-    "OutboxTransport",
-    "Outcome",
-    "OutgoingBatch",
-    "SendGridTransport",
-    "SentMessage",
-    "SmtpOptions",
-    "SmtpTransport",
-    "Transport",
-]
+Nothing is re-exported here, so using one transport does not import the others (SendGrid loads cryptography):
+import the submodule you need.
+"""

@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 from support import samples
 
-from newsletter.deliver import (
-    MemoryTransport,
-    OutboxTransport,
-    SendGridTransport,
-    SmtpTransport,
-    Transport,
-)
+from newsletter.deliver.memory import MemoryTransport
+from newsletter.deliver.outbox import OutboxTransport
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.deliver.transport import Transport
 from newsletter.errors import ConfigError
 
 
