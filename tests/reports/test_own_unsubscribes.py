@@ -98,8 +98,9 @@ def unsubscribe_events(session: Session, delivery_id: int) -> list[tuple[str, st
 
 
 def test_a_one_click_through_the_messages_link_counts_once_whatever_follows(
-    mailed: Mailed, client: TestClient, post: Post, cli_env: str, session: Session
+    mailed: Mailed, staff_client: TestClient, post: Post, cli_env: str, session: Session
 ) -> None:
+    client = staff_client  # one-click needs no login; staff read the subscriber's history afterwards
     assert unsubscribed(mailed.send_id) == (0, 0)
 
     assert "You are unsubscribed" in one_click(client, mailed.tokens[reader_address(2)])
@@ -119,6 +120,11 @@ def test_a_one_click_through_the_messages_link_counts_once_whatever_follows(
     by_domain = {row["domain"]: row for row in json.loads(_report(mailed.send_id, "json"))["by_domain"]}
     assert by_domain["example.org"]["unsubscribes"] == 1
     assert session.scalar(select(Delivery.event_flags).where(Delivery.id == delivery_id)) == 1 << 10
+    history = staff_client.get("/admin/audience/subscriber", params={"email": reader_address(2)})
+    assert history.status_code == 200
+    events_table = history.text.split('id="event-rows"', 1)[1].split("</table>", 1)[0]
+    assert events_table.count("<td>unsubscribe</td>") == 2
+    assert events_table.count("through our unsubscribe link") == 1  # SendGrid's event is the other row
 
 
 def test_sendgrid_first_then_our_link_still_counts_once(
