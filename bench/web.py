@@ -4,7 +4,9 @@
                                   [--tool auto|wrk|python] [--min-rps 500]
 
 1. Makes a throw-away SQLite database (WAL) with --subscribers active subscribers (CSV import).
-2. Writes one signed unsubscribe URL per subscriber: each request goes to a different person.
+2. Makes one sent send with a delivery per subscriber, and writes each one's signed unsubscribe URL as the
+   send would (`link_tokens`, naming the delivery): each request goes to a different person, and counts
+   the unsubscribe in the send's report (an event, the delivery's flag and the send's counters).
 3. Starts the app with uvicorn (--workers processes; uvloop and httptools when installed) on 127.0.0.1.
 4. Drives it with `wrk` (a C load generator; Debian package `wrk`) and bench/web_unsubscribe.lua, which POSTs
    RFC 8058 `List-Unsubscribe=One-Click` to the URLs in turn and checks every response (200 and the
@@ -37,13 +39,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
+from newsletter import clock
 from newsletter.audience import create_list, import_csv
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.migrate import upgrade
 from newsletter.db.session import make_engine, make_session_factory
-from newsletter.db.tables import ConsentEvidence, Subscriber, Subscription, Suppression
+from newsletter.db.tables import (
+    ConsentEvidence,
+    Delivery,
+    Event,
+    Send,
+    SendCounter,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 
 SECRET = "bench-secret-key-not-for-production"
 LUA = Path(__file__).resolve().parent / "web_unsubscribe.lua"
@@ -90,7 +103,7 @@ def _port() -> int:
 
 
 def _prepare(url: str, count: int, folder: Path) -> Path:
-    """A migrated database with `count` active subscribers; returns the file of their unsubscribe paths."""
+    """A migrated database with `count` active subscribers, each mailed once; the paths file."""
     engine = make_engine(url)
     upgrade(engine)
     people = folder / "people.csv"
@@ -101,12 +114,48 @@ def _prepare(url: str, count: int, folder: Path) -> Path:
     with make_session_factory(engine)() as session:
         create_list(session, "bench")
         import_csv(session, people, "bench")
-        public_ids = list(session.scalars(select(Subscriber.public_id).order_by(Subscriber.id)))
+        people_rows = session.execute(select(Subscriber.id, Subscriber.public_id, Subscriber.email)).all()
+        deliveries = _mailed(session, [(row.id, row.email) for row in people_rows])
     engine.dispose()
     signer = TokenSigner(SECRET)
+    public_ids = [row.public_id for row in people_rows]
+    tokens = signer.link_tokens(public_ids, [], [deliveries[row.id] for row in people_rows])
     paths = folder / "paths.txt"
-    paths.write_text("".join(f"/unsubscribe/{signer.unsubscribe_token(p)}\n" for p in public_ids))
+    paths.write_text("".join(f"/unsubscribe/{unsubscribe}\n" for unsubscribe, _ in tokens))
     return paths
+
+
+def _mailed(session: Session, people: list[tuple[int, str]]) -> dict[int, int]:
+    """A sent send with one accepted delivery per (subscriber id, address); subscriber id → delivery id."""
+    now = clock.now()
+    send_id = session.execute(
+        insert(Send)
+        .values(
+            issue_slug="bench",
+            subject="Bench",
+            html="<p>Hi</p>",
+            text="Hi",
+            sha256="0" * 64,
+            publication={"name": "Bench"},
+            status="sent",
+            transport="outbox",
+            started_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Send.id)
+    ).scalar_one()
+    rows = [
+        {"send_id": send_id, "subscriber_id": subscriber_id, "email": email, "domain": "example.org"}
+        for subscriber_id, email in people
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(
+            insert(Delivery),
+            [{**row, "status": "accepted", "sent_at": now} for row in rows[start : start + 5000]],
+        )
+    session.commit()
+    return dict(session.execute(select(Delivery.subscriber_id, Delivery.id)).all())
 
 
 def _verify(url: str) -> dict[str, int]:
@@ -125,6 +174,14 @@ def _verify(url: str) -> dict[str, int]:
             ),
             "one-click suppressions": session.scalar(
                 select(func.count()).where(Suppression.source == "one-click")
+            ),
+            "unsubscribe events of our own": session.scalar(
+                select(func.count()).where(Event.type == "unsubscribe", Event.delivery_id.is_not(None))
+            ),
+            "report's unsubscribes figure": session.scalar(
+                select(SendCounter.value).where(
+                    SendCounter.name == "unique", SendCounter.key == "unsubscribes"
+                )
             ),
         }
     engine.dispose()
@@ -250,6 +307,7 @@ def _report(outcome: Outcome, db: dict[str, int], args: argparse.Namespace, stac
     consistent = (
         outcome.fresh <= applied <= outcome.fresh + args.connections
         and db["one-click evidence rows"] == applied == db["one-click suppressions"]
+        and db["unsubscribe events of our own"] == applied == db["report's unsubscribes figure"]
         and applied + db["subscriptions still active"] == args.subscribers
     )
     verdict = "OK, every fresh response is an unsubscribed subscriber" if consistent else "MISMATCH"

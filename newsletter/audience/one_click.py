@@ -3,13 +3,16 @@
 Mail clients POST `List-Unsubscribe=One-Click` for whoever presses their Unsubscribe button, so this is
 the public write that must stay cheap. It has the effect of `membership.leave` (subscriptions marked
 unsubscribed, one evidence row per list left, an 'unsubscribed' suppression per scope) without loading
-ORM objects: five statements and one commit. The first write opens the transaction, so on SQLite the
-write lock is taken by the UPDATE itself (where the busy timeout applies) and never by upgrading a read.
+ORM objects: five statements and one commit. When the token names the delivery it was mailed in and
+something changed, `on_unsubscribed(session, delivery_id)` runs before that commit (the web layer counts
+the unsubscribe in the send's report with it: same transaction). The first write opens the transaction,
+so on SQLite the write lock is taken by the UPDATE itself (where the busy timeout applies) and never by
+upgrading a read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,9 @@ from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import ConsentEvidence, MailingList, Subscriber, Subscription, Suppression
 
 SOURCE = "one-click"
+
+OnUnsubscribed = Callable[[Session, int], object]
+"""Called as (session, delivery_id) when a link naming its delivery unsubscribed someone (not a replay)."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,11 @@ class UnsubscribeResult:
         return f"You are unsubscribed from {scope}."
 
 
-def one_click_unsubscribe(session: Session, signer: TokenSigner, token: str) -> UnsubscribeResult:
+def one_click_unsubscribe(
+    session: Session, signer: TokenSigner, token: str, *, on_unsubscribed: OnUnsubscribed | None = None
+) -> UnsubscribeResult:
     """RFC 8058: what the web layer calls for a POST with List-Unsubscribe=One-Click (never a GET)."""
-    subscriber_public_id, list_public_ids = signer.read_unsubscribe(token)
+    subscriber_public_id, list_public_ids, delivery_id = signer.read_unsubscribe_link(token)
     connection = session.connection()
     lists = _lists(connection, list_public_ids)
     names = tuple(name for _, name in lists)
@@ -54,6 +62,8 @@ def one_click_unsubscribe(session: Session, signer: TokenSigner, token: str) -> 
     now = clock.now()
     left = _leave(connection, person.id, list_ids, now)
     added = _suppress(connection, person.email_hash, person.email, list_ids, now)
+    if (left or added) and delivery_id is not None and on_unsubscribed is not None:
+        on_unsubscribed(session, delivery_id)
     session.commit()
     session.expire_all()  # a caller's loaded subscriptions now read their new status
     return UnsubscribeResult(already=not (left or added), lists=names)

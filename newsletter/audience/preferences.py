@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience import membership
 from newsletter.audience.consent import Consent
-from newsletter.audience.one_click import UnsubscribeResult
+from newsletter.audience.one_click import OnUnsubscribed, UnsubscribeResult
 from newsletter.audience.suppressions import applying, blocking, describe
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import MailingList, Subscriber, Subscription
@@ -38,10 +38,19 @@ class Preferences:
 
 
 def unsubscribe(
-    session: Session, signer: TokenSigner, token: str, *, source: str = "link"
+    session: Session,
+    signer: TokenSigner,
+    token: str,
+    *,
+    source: str = "link",
+    on_unsubscribed: OnUnsubscribed | None = None,
 ) -> UnsubscribeResult:
-    """Unsubscribe with a signed link; a replay (or an erased person's link) is harmless."""
-    subscriber_id, list_ids = signer.read_unsubscribe(token)
+    """Unsubscribe with a signed link; a replay (or an erased person's link) is harmless.
+
+    As in `one_click`: `on_unsubscribed(session, delivery_id)` runs before the commit when the link
+    names its delivery and something changed.
+    """
+    subscriber_id, list_ids, delivery_id = signer.read_unsubscribe_link(token)
     lists = [
         found
         for list_id in list_ids
@@ -52,6 +61,8 @@ def unsubscribe(
     if subscriber is None or (list_ids and not lists):
         return UnsubscribeResult(already=True, lists=names)
     changed = membership.leave(session, subscriber, lists or None, source=source)
+    if changed and delivery_id is not None and on_unsubscribed is not None:
+        on_unsubscribed(session, delivery_id)
     session.commit()
     return UnsubscribeResult(already=not changed, lists=names)
 

@@ -1,4 +1,4 @@
-"""Signed tokens for confirm, unsubscribe and manage links: one salt per purpose, public ids only."""
+"""Signed confirm, unsubscribe and manage links: one salt per purpose, public ids (and a delivery id)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -39,6 +39,18 @@ _LINK_NAMES = {
 }
 
 
+class UnsubscribeLink(NamedTuple):
+    """What an unsubscribe token says: who, which lists (empty: every list), and which delivery it came in.
+
+    `delivery_id` is None for tokens made before deliveries were named in them, and for links not sent
+    in a delivery (e.g. a confirmation page); it is signed with the rest, so it cannot be forged.
+    """
+
+    subscriber_id: str
+    list_ids: tuple[str, ...]
+    delivery_id: int | None
+
+
 class _ClockSigner(TimestampSigner):
     """Timestamps from newsletter.clock, so tests can move time."""
 
@@ -47,7 +59,8 @@ class _ClockSigner(TimestampSigner):
 
 
 class TokenSigner:
-    """Makes and reads the tokens in public URLs; they carry public ids, never primary keys."""
+    """Makes and reads the tokens in public URLs; they carry public ids (and an unsubscribe token the row id
+    of the delivery it was mailed in: signed, readable, it reveals nothing but a number)."""
 
     def __init__(self, secret_key: str) -> None:
         self._links: _LinkMinter | None = None
@@ -62,16 +75,29 @@ class TokenSigner:
         """A token confirming one subscription (double opt-in); expires after 7 days."""
         return self._dumps(Purpose.CONFIRM, {"s": subscriber_id, "l": [list_id]})
 
-    def unsubscribe_token(self, subscriber_id: str, list_ids: Sequence[str] = ()) -> str:
-        """A token unsubscribing from `list_ids` (every list when empty); never expires."""
-        return self._dumps(Purpose.UNSUBSCRIBE, {"s": subscriber_id, "l": list(list_ids)})
+    def unsubscribe_token(
+        self, subscriber_id: str, list_ids: Sequence[str] = (), delivery_id: int | None = None
+    ) -> str:
+        """A token unsubscribing from `list_ids` (every list when empty), naming the delivery it is mailed
+        in (if any) so the send's report can count it; never expires."""
+        payload: dict[str, Any] = {"s": subscriber_id, "l": list(list_ids)}
+        if delivery_id is not None:
+            payload["d"] = delivery_id
+        return self._dumps(Purpose.UNSUBSCRIBE, payload)
 
     def manage_token(self, subscriber_id: str) -> str:
         """A token opening one person's preferences page; valid for a year."""
         return self._dumps(Purpose.MANAGE, {"s": subscriber_id, "l": []})
 
-    def link_tokens(self, subscriber_ids: Sequence[str], list_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(unsubscribe_token(s, list_ids), manage_token(s)) for each of `subscriber_ids`, made in bulk.
+    def link_tokens(
+        self,
+        subscriber_ids: Sequence[str],
+        list_ids: Sequence[str],
+        delivery_ids: Sequence[int | None] | None = None,
+    ) -> list[tuple[str, str]]:
+        """(unsubscribe_token(s, list_ids, d), manage_token(s)) for each of `subscriber_ids`, made in bulk.
+
+        `delivery_ids`, when given, holds each subscriber's delivery id (same order and length).
 
         The same tokens the one-at-a-time methods make (same serializer format, salt, key and
         signature, one timestamp for the batch), without their per-token costs: the key is derived
@@ -79,17 +105,24 @@ class TokenSigner:
         """
         if self._links is None:
             self._links = _LinkMinter.checked(self)
-        return self._links.pairs(subscriber_ids, list_ids)
+        if delivery_ids is not None and len(delivery_ids) != len(subscriber_ids):
+            raise ValueError("one delivery id (or None) per subscriber is expected")
+        return self._links.pairs(subscriber_ids, list_ids, delivery_ids)
 
     def read_confirm(self, token: str) -> tuple[str, str]:
         """The subscriber and list public ids in a confirm token."""
-        subscriber_id, list_ids = self._loads(Purpose.CONFIRM, token)
+        subscriber_id, list_ids, _ = self._loads(Purpose.CONFIRM, token)
         if len(list_ids) != 1:
             raise InvalidToken("this confirmation link is damaged")
         return subscriber_id, list_ids[0]
 
     def read_unsubscribe(self, token: str) -> tuple[str, tuple[str, ...]]:
         """The subscriber public id and list public ids (empty: every list) in an unsubscribe token."""
+        subscriber_id, list_ids, _ = self._loads(Purpose.UNSUBSCRIBE, token)
+        return subscriber_id, list_ids
+
+    def read_unsubscribe_link(self, token: str) -> UnsubscribeLink:
+        """Everything in an unsubscribe token, the delivery it was mailed in included (None if absent)."""
         return self._loads(Purpose.UNSUBSCRIBE, token)
 
     def read_manage(self, token: str) -> str:
@@ -99,7 +132,7 @@ class TokenSigner:
     def _dumps(self, purpose: Purpose, payload: dict[str, Any]) -> str:
         return str(self._serializers[purpose].dumps(payload))
 
-    def _loads(self, purpose: Purpose, token: str) -> tuple[str, tuple[str, ...]]:
+    def _loads(self, purpose: Purpose, token: str) -> UnsubscribeLink:
         limit = MAX_AGE[purpose]
         try:
             payload = self._serializers[purpose].loads(
@@ -162,25 +195,33 @@ class _LinkMinter:
         """A minter whose probe tokens `signer` reads back; else one that asks `signer` token by token."""
         try:
             minter = cls(signer)
-            ((unsubscribe, manage),) = minter.pairs(["probe-subscriber"], ["probe-list"])
-            unsubscribe_ok = signer.read_unsubscribe(unsubscribe) == ("probe-subscriber", ("probe-list",))
-            if unsubscribe_ok and signer.read_manage(manage) == "probe-subscriber":
+            probe = UnsubscribeLink("probe-subscriber", ("probe-list",), 7)
+            (pair, (plain, manage)) = minter.pairs([probe.subscriber_id] * 2, probe.list_ids, [7, None])
+            unsubscribe_ok = signer.read_unsubscribe_link(pair[0]) == probe
+            plain_ok = signer.read_unsubscribe_link(plain) == probe._replace(delivery_id=None)
+            if unsubscribe_ok and plain_ok and signer.read_manage(manage) == "probe-subscriber":
                 return minter
         except (TypeError, AttributeError, InvalidToken):
             pass
         return _SlowLinkMinter(signer)
 
-    def pairs(self, subscriber_ids: Sequence[str], list_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def pairs(
+        self,
+        subscriber_ids: Sequence[str],
+        list_ids: Sequence[str],
+        delivery_ids: Sequence[int | None] | None = None,
+    ) -> list[tuple[str, str]]:
         """(unsubscribe, manage) tokens per subscriber, all stamped now."""
         stamp = self._unsubscribe.stamp()
-        lists = orjson.dumps(list(list_ids))
+        lists = b',"l":' + orjson.dumps(list(list_ids))
         unsubscribe, manage = self._unsubscribe.token, self._manage.token
+        ends = [b"}"] * len(subscriber_ids) if delivery_ids is None else [_end(d) for d in delivery_ids]
         out = []
-        for subscriber in subscriber_ids:
+        for subscriber, end in zip(subscriber_ids, ends, strict=True):
             quoted = orjson.dumps(subscriber)
             out.append(
                 (
-                    unsubscribe(b'{"s":' + quoted + b',"l":' + lists + b"}", stamp),
+                    unsubscribe(b'{"s":' + quoted + lists + end, stamp),
                     manage(b'{"s":' + quoted + b',"l":[]}', stamp),
                 )
             )
@@ -191,14 +232,29 @@ class _SlowLinkMinter(_LinkMinter):
     def __init__(self, signer: TokenSigner) -> None:
         self._signer = signer
 
-    def pairs(self, subscriber_ids: Sequence[str], list_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def pairs(
+        self,
+        subscriber_ids: Sequence[str],
+        list_ids: Sequence[str],
+        delivery_ids: Sequence[int | None] | None = None,
+    ) -> list[tuple[str, str]]:
+        deliveries = [None] * len(subscriber_ids) if delivery_ids is None else delivery_ids
         return [
-            (self._signer.unsubscribe_token(s, list_ids), self._signer.manage_token(s))
-            for s in subscriber_ids
+            (self._signer.unsubscribe_token(s, list_ids, d), self._signer.manage_token(s))
+            for s, d in zip(subscriber_ids, deliveries, strict=True)
         ]
 
 
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _end(delivery_id: int | None) -> bytes:
+    """The end of an unsubscribe payload: `,"d":<id>}` as orjson writes it, or just `}` without one."""
+    if delivery_id is None:
+        return b"}"
+    if type(delivery_id) is not int:
+        raise TypeError("a delivery id is an int")
+    return b',"d":' + str(delivery_id).encode() + b"}"
 
 
 def _b64(data: bytes) -> bytes:
@@ -211,13 +267,15 @@ def _a(purpose: Purpose) -> str:
     return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
-def _payload(purpose: Purpose, payload: Any) -> tuple[str, tuple[str, ...]]:
+def _payload(purpose: Purpose, payload: Any) -> UnsubscribeLink:
     subscriber = payload.get("s") if isinstance(payload, dict) else None
     lists = payload.get("l") if isinstance(payload, dict) else None
+    delivery = payload.get("d") if isinstance(payload, dict) else None
     if (
         not isinstance(subscriber, str)
         or not isinstance(lists, list)
         or not all(isinstance(item, str) for item in lists)
+        or (delivery is not None and (type(delivery) is not int or purpose is not Purpose.UNSUBSCRIBE))
     ):
         raise InvalidToken(f"this {_LINK_NAMES[purpose]} is damaged")
-    return subscriber, tuple(lists)
+    return UnsubscribeLink(subscriber, tuple(lists), delivery)

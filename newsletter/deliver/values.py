@@ -1,7 +1,8 @@
 """Each recipient's merge values: name parts, address and signed unsubscribe / manage / view links.
 
 Signing two links per recipient is most of the per-recipient cost of a send, so a batch's links are
-signed together by `TokenSigner.link_tokens` (the key derived once, one timestamp per batch).
+signed together by `TokenSigner.link_tokens` (the key derived once, one timestamp per batch). Each
+unsubscribe token names its delivery, so an unsubscribe through it counts in that send's report.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from newsletter.render.sample import sample_values
 class Person(Protocol):
     """What merge values are made from (a claimed delivery row)."""
 
+    @property
+    def delivery_id(self) -> int: ...
     @property
     def email(self) -> str: ...
     @property
@@ -43,18 +46,29 @@ class LinkMaker:
         self._view_url = f"{base}/archive/{slug}"
 
     def values(
-        self, *, email: str, public_id: str | None, name: str | None, attributes: dict[str, Any]
+        self,
+        *,
+        email: str,
+        public_id: str | None,
+        name: str | None,
+        attributes: dict[str, Any],
+        delivery_id: int | None = None,
     ) -> dict[str, str]:
         """Merge values for one recipient; a test recipient (no subscriber) gets the sample links."""
         if public_id is None:
             return sample_values(self._publication, self._slug, email=email)
-        ((unsubscribe, manage),) = self._signer.link_tokens([public_id], self._list_ids)
+        ((unsubscribe, manage),) = self._signer.link_tokens([public_id], self._list_ids, [delivery_id])
         return self._values(email, public_id, name, attributes, unsubscribe, manage)
 
     def many(self, people: Sequence[Person]) -> list[dict[str, str]]:
         """Merge values for each of `people`, in order, their links signed as one batch."""
+        mailed = [p for p in people if p.public_id is not None]
         signed = iter(
-            self._signer.link_tokens([p.public_id for p in people if p.public_id is not None], self._list_ids)
+            self._signer.link_tokens(
+                [p.public_id for p in mailed if p.public_id is not None],
+                self._list_ids,
+                [p.delivery_id for p in mailed],
+            )
         )
         out = []
         for p in people:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.db.tables import Delivery, Event, Send
+from newsletter.events.own_unsubscribe import EVENT_ID_PREFIX
 
 PAGE_SIZE: Final = 50
 Row = TypeVar("Row")
@@ -57,7 +58,8 @@ class DeliveryLine:
 
 @dataclass(frozen=True)
 class EventLine:
-    """One provider event about one of the subscriber's deliveries."""
+    """One event about one of the subscriber's deliveries: `source` is "sendgrid", or "newsletter" for an
+    unsubscribe through our own link (see events.own_unsubscribe)."""
 
     type: str
     occurred_at: datetime
@@ -66,6 +68,7 @@ class EventLine:
     url: str | None
     bounce_type: str | None
     classification: str | None
+    source: str
 
 
 def deliveries_page(session: Session, subscriber_id: int, page: int = 1) -> Page[DeliveryLine]:
@@ -105,6 +108,7 @@ def events_page(session: Session, subscriber_id: int, page: int = 1) -> Page[Eve
             Event.url,
             Event.bounce_type,
             Event.classification,
+            Event.sg_event_id,
         )
         .join(Delivery, Delivery.id == Event.delivery_id)
         .join(Send, Send.id == Delivery.send_id)
@@ -114,7 +118,12 @@ def events_page(session: Session, subscriber_id: int, page: int = 1) -> Page[Eve
     total = session.scalar(select(func.count()).select_from(joined.where(where).subquery())) or 0
     page = _clamp(page, total)
     found = session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-    return Page([EventLine(**row._asdict()) for row in found], page, total)
+    return Page([_event_line(**row._asdict()) for row in found], page, total)
+
+
+def _event_line(sg_event_id: str, **fields: Any) -> EventLine:
+    source = "newsletter" if sg_event_id.startswith(EVENT_ID_PREFIX) else "sendgrid"
+    return EventLine(**fields, source=source)
 
 
 def _clamp(page: int, total: int) -> int:

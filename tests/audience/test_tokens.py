@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FrozenClock
+from conftest import SECRET_KEY, FrozenClock
+from itsdangerous import URLSafeTimedSerializer
 
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.tokens import TokenSigner, UnsubscribeLink
 from newsletter.errors import InvalidToken
 
 
@@ -105,3 +106,45 @@ def test_bulk_link_tokens_tampered_or_from_another_key_are_refused(signer: Token
             signer.read_unsubscribe(bad)
     with pytest.raises(InvalidToken, match="preferences link is damaged"):
         signer.read_manage(manage[:-3] + ("AAA" if not manage.endswith("AAA") else "BBB"))
+
+
+def test_unsubscribe_tokens_carry_their_delivery_in_bulk_and_one_at_a_time(
+    signer: TokenSigner, frozen_clock: FrozenClock
+) -> None:
+    people = ["sub1", "sub2", "sub3"]
+
+    pairs = signer.link_tokens(people, ["list-a"], [41, None, 2**40])
+
+    assert pairs == [
+        (signer.unsubscribe_token(p, ["list-a"], d), signer.manage_token(p))
+        for p, d in zip(people, [41, None, 2**40], strict=True)
+    ]
+    assert [signer.read_unsubscribe_link(u) for u, _ in pairs] == [
+        UnsubscribeLink("sub1", ("list-a",), 41),
+        UnsubscribeLink("sub2", ("list-a",), None),
+        UnsubscribeLink("sub3", ("list-a",), 2**40),
+    ]
+    assert signer.read_unsubscribe(pairs[0][0]) == ("sub1", ("list-a",))
+    with pytest.raises(ValueError, match="one delivery id"):
+        signer.link_tokens(people, ["list-a"], [1])
+
+
+def test_an_unsubscribe_token_made_before_delivery_ids_still_reads_without_one(signer: TokenSigner) -> None:
+    serializer = URLSafeTimedSerializer(SECRET_KEY, salt="newsletter.unsubscribe")
+    old = str(serializer.dumps({"s": "sub1", "l": ["list-a"]}))  # exactly what the old code signed
+
+    assert signer.read_unsubscribe_link(old) == UnsubscribeLink("sub1", ("list-a",), None)
+    assert signer.read_unsubscribe(old) == ("sub1", ("list-a",))
+
+
+def test_a_delivery_id_cannot_be_forged_or_be_anything_but_an_integer(signer: TokenSigner) -> None:
+    ((token, _),) = signer.link_tokens(["sub1"], ["list-a"], [41])
+    _, stamp, signature = token.split(".")
+    ((other, _),) = signer.link_tokens(["sub1"], ["list-a"], [42])
+    with pytest.raises(InvalidToken, match="damaged or was not made by this newsletter"):
+        signer.read_unsubscribe_link(f"{other.split('.')[0]}.{stamp}.{signature}")
+    serializer = URLSafeTimedSerializer(SECRET_KEY, salt="newsletter.unsubscribe")
+    for bad in ("41", True, 4.5):
+        signed = str(serializer.dumps({"s": "sub1", "l": [], "d": bad}))
+        with pytest.raises(InvalidToken, match="unsubscribe link is damaged"):
+            signer.read_unsubscribe_link(signed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -18,6 +19,7 @@ from newsletter.audience import one_click, optin, preferences
 from newsletter.audience.consent import Consent
 from newsletter.audience.lists import list_summaries
 from newsletter.errors import InvalidToken, NewsletterError, NotFound, Suppressed
+from newsletter.events.own_unsubscribe import record_own_unsubscribe
 from newsletter.schedule.archive import archived_html, archived_issues
 from newsletter.services import Services
 from newsletter.web.auth import RateLimiter, client_address
@@ -142,9 +144,14 @@ def routes(services: Services) -> list[BaseRoute]:
     async def unsubscribe_post(request: Request) -> Response:
         body = (await request.body()).decode("utf-8", "replace").strip()
         is_one_click = body == ONE_CLICK_BODY
+        token = request.path_params["token"]
         with services.sessions() as session:
-            action = one_click.one_click_unsubscribe if is_one_click else preferences.unsubscribe
-            result = action(session, services.tokens, request.path_params["token"])
+            if is_one_click:
+                result = one_click.one_click_unsubscribe(
+                    session, services.tokens, token, on_unsubscribed=_count_one_click
+                )
+            else:
+                result = preferences.unsubscribe(session, services.tokens, token, on_unsubscribed=_count_page)
         if is_one_click:
             return HTMLResponse(f"<!DOCTYPE html><title>Unsubscribed</title><p>{_esc(result.message)}</p>")
         return _page(request, "unsubscribed.html", {"message": result.message})
@@ -204,6 +211,16 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/archive/feed.atom", archive_feed, methods=["GET"], name="archive_feed"),
         Route("/archive/{slug}", archive_issue, methods=["GET"]),
     ]
+
+
+def _count_one_click(session: Session, delivery_id: int) -> None:
+    """Count a one-click unsubscribe in its send's report (same transaction)."""
+    record_own_unsubscribe(session, delivery_id, via=one_click.SOURCE)
+
+
+def _count_page(session: Session, delivery_id: int) -> None:
+    """Count an unsubscribe from the unsubscribe page in its send's report (same transaction)."""
+    record_own_unsubscribe(session, delivery_id, via="link")
 
 
 def _esc(text: str) -> str:

@@ -1,0 +1,75 @@
+"""Unsubscribes through our own links, recorded as events of the delivery they were mailed in.
+
+The unsubscribe link of each email names its delivery (signed, see `audience.tokens`). When an
+unsubscribe through it changes something, the web layer calls `record_own_unsubscribe` in the same
+transaction. It stores one `unsubscribe` event per delivery (its `sg_event_id` is made from the delivery
+id, so a second call inserts nothing) with `detail.source` = "newsletter" and `detail.via` naming the
+path (one-click or the unsubscribe page), sets the delivery's UNSUBSCRIBE bit and adds to the send's
+counters as ingestion would: the unique "unsubscribes" figure only when the delivery had neither
+UNSUBSCRIBE nor GROUP_UNSUBSCRIBE yet, so a SendGrid unsubscribe of the same delivery (before or after)
+counts once. It suppresses nothing (the audience layer already did) and leaves the delivery's status
+and outcome alone: it is not a provider event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Final
+
+import orjson
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from newsletter import clock
+from newsletter.audience.addresses import email_hash
+from newsletter.db.tables import Delivery
+from newsletter.events import kinds
+from newsletter.events.store import add_counters, insert_events
+
+SOURCE: Final = "newsletter"
+EVENT_ID_PREFIX: Final = "newsletter-unsubscribe:"
+"""`sg_event_id` of our own unsubscribe events: this prefix and the delivery id (never a SendGrid id)."""
+
+_DELIVERY = (
+    select(Delivery.send_id, Delivery.email, Delivery.domain, Delivery.event_flags)
+    .where(Delivery.id == bindparam("id"))
+    .with_for_update(key_share=True)  # PostgreSQL: FOR NO KEY UPDATE, as ingestion locks it
+)
+_SET_FLAG = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("delivery"))
+    .values(event_flags=Delivery.event_flags.op("|")(kinds.UNSUBSCRIBE))
+)
+
+
+def own_event_id(delivery_id: int) -> str:
+    """The `sg_event_id` of the unsubscribe event recorded for `delivery_id` through our own link."""
+    return f"{EVENT_ID_PREFIX}{delivery_id}"
+
+
+def record_own_unsubscribe(
+    session: Session, delivery_id: int, *, via: str, at: datetime | None = None
+) -> bool:
+    """Count an unsubscribe through our link in its delivery's send; False if already counted or no such
+    delivery. The caller commits."""
+    connection = session.connection()
+    row = connection.execute(_DELIVERY, {"id": delivery_id}).first()  # SQLite ignores FOR ... UPDATE
+    if row is None:
+        return False
+    now = at or clock.now()
+    event_id = own_event_id(delivery_id)
+    detail = orjson.dumps({"source": SOURCE, "via": via}).decode()
+    event = (event_id, "unsubscribe", now, now, row.send_id, delivery_id, email_hash(row.email))
+    rest = (row.domain[:255], None, None, None, None, None, None, detail)
+    if not insert_events(session, [event + rest]):
+        return False
+    connection.execute(_SET_FLAG, {"delivery": delivery_id})
+    deltas: Counter[tuple[int, str, str]] = Counter()
+    deltas[(row.send_id, "events", "unsubscribe")] += 1
+    deltas[(row.send_id, "hour:unsubscribe", now.strftime("%Y-%m-%dT%H"))] += 1
+    if not row.event_flags & kinds.UNIQUE_FIGURES["unsubscribes"]:
+        deltas[(row.send_id, "unique", "unsubscribes")] += 1
+        deltas[(row.send_id, "domain:unsubscribes", row.domain[:1000])] += 1
+    add_counters(session, deltas)
+    return True
