@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import require_tool, tool_on_path
 
 from newsletter.content.load import LoadedIssue, load_issue
 from newsletter.content.schema import Issue, Publication
@@ -34,19 +33,7 @@ VALUES = {
 
 Render = Callable[..., RenderedIssue]
 
-
-def require_tool(available: bool, reason: str) -> None:
-    """Skip when a system tool is missing, except on CI (CI=true), where that is a failure."""
-    if available:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: acceptance tools must be installed)")
-    pytest.skip(reason)
-
-
-def tool_on_path(name: str) -> bool:
-    """Whether an executable is on PATH."""
-    return shutil.which(name) is not None
+__all__ = ["require_tool", "tool_on_path"]
 
 
 @pytest.fixture(scope="session")

@@ -13,22 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import chromium
 
 from newsletter.render import RenderedIssue, merge
 
-from .conftest import VALUES, require_tool, tool_on_path
+from .conftest import VALUES
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _png(width: int, height: int) -> bytes:
@@ -46,16 +37,8 @@ def _png(width: int, height: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    require_tool(Path(CHROMIUM).is_file() or tool_on_path("chromium"), "Debian chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - depends on the machine
-        require_tool(False, "the playwright package is not installed")
-        raise
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
