@@ -11,9 +11,9 @@ from newsletter.audience import membership
 from newsletter.audience.addresses import normalise_and_hash
 from newsletter.audience.consent import Consent
 from newsletter.audience.lists import get_list_by_public_id
-from newsletter.audience.suppressions import applying, blocking, describe
+from newsletter.audience.suppressions import applying, describe, first_blocking
 from newsletter.audience.tokens import TokenSigner
-from newsletter.db.tables import MailingList
+from newsletter.db.tables import MailingList, Suppression
 from newsletter.errors import InvalidToken, NotFound, Suppressed
 
 SubscribeOutcome = Literal["subscribed", "confirmation_sent", "already_subscribed"]
@@ -47,10 +47,9 @@ def subscribe(
     if mailing_list.visibility != "public":
         raise NotFound("that list does not exist (any more)")
     address, digest = normalise_and_hash(email)
-    _refuse_blocked(session, address, digest, mailing_list)
+    opted_out = bool(_refuse_blocked(session, address, digest, mailing_list))
     subscriber = membership.get_or_create_subscriber(session, address, name)
     current = membership.membership(session, subscriber, mailing_list)
-    opted_out = bool(applying(session, subscriber.email_hash, mailing_list.id))
     if current is not None and current.status == "active" and not opted_out:
         session.commit()
         return "already_subscribed"
@@ -81,13 +80,13 @@ def confirm(
     if subscriber is None:
         raise NotFound("this subscription no longer exists; please subscribe again")
     mailing_list = get_list_by_public_id(session, list_id)
-    _refuse_blocked(session, subscriber.email, subscriber.email_hash, mailing_list)
+    opted_out = bool(_refuse_blocked(session, subscriber.email, subscriber.email_hash, mailing_list))
     current = membership.membership(session, subscriber, mailing_list)
     if current is None or current.status == "unsubscribed":
         raise InvalidToken(
             "you unsubscribed after this confirmation link was sent; subscribe again to rejoin"
         )
-    if current.status == "active" and not applying(session, subscriber.email_hash, mailing_list.id):
+    if current.status == "active" and not opted_out:
         return "already_confirmed"
     consent = Consent(method="confirm-link", source="email", ip=ip, user_agent=user_agent)
     membership.activate(session, subscriber, mailing_list, consent, action="confirm")
@@ -95,7 +94,12 @@ def confirm(
     return "confirmed"
 
 
-def _refuse_blocked(session: Session, email: str, digest: str, mailing_list: MailingList) -> None:
-    block = blocking(session, digest, mailing_list.id)
+def _refuse_blocked(
+    session: Session, email: str, digest: str, mailing_list: MailingList
+) -> list[Suppression]:
+    """The suppressions applying to the list (`applying`); Suppressed if one of them is blocking."""
+    found = applying(session, digest, mailing_list.id)
+    block = first_blocking(found)
     if block is not None:
         raise Suppressed(f"{email} cannot be subscribed: {describe(block.reason, block.list_id is None)}")
+    return found

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience import membership
 from newsletter.audience.consent import Consent
 from newsletter.audience.one_click import OnUnsubscribed, UnsubscribeResult
-from newsletter.audience.suppressions import applying, blocking, describe
+from newsletter.audience.suppressions import blocking, describe, suppressions_of
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import MailingList, Subscriber, Subscription
 from newsletter.errors import NotFound, Suppressed
@@ -114,10 +114,16 @@ def _preferences(session: Session, subscriber: Subscriber) -> Preferences:
         Subscription.subscriber_id == subscriber.id
     )
     statuses = dict(session.execute(query).all())
+    # The lists (None: all) a suppression covers; asked once, not once per active list as `applying` would.
+    suppressed = (
+        {row.list_id for row in suppressions_of(session, subscriber.email_hash)}
+        if "active" in statuses.values()
+        else set()
+    )
     choices = []
     for item in session.scalars(select(MailingList).order_by(MailingList.name)):
         status = statuses.get(item.id)
-        if status == "active" and applying(session, subscriber.email_hash, item.id):
+        if status == "active" and (None in suppressed or item.id in suppressed):
             status = "unsubscribed"
         if item.visibility == "public" or status in ("active", "unconfirmed"):
             choices.append(

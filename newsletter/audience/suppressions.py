@@ -72,8 +72,12 @@ def applying(session: Session, digest: str, list_id: int | None) -> list[Suppres
 
 def blocking(session: Session, digest: str, list_id: int | None) -> Suppression | None:
     """The worst suppression a person cannot lift by subscribing again, if any."""
-    rows = [row for row in applying(session, digest, list_id) if row.reason in BLOCKING_REASONS]
-    return rows[0] if rows else None
+    return first_blocking(applying(session, digest, list_id))
+
+
+def first_blocking(rows: Iterable[Suppression]) -> Suppression | None:
+    """The first of `rows` (as `applying` orders them: worst first) that only staff can lift, if any."""
+    return next((row for row in rows if row.reason in BLOCKING_REASONS), None)
 
 
 def lift_unsubscribed(session: Session, digest: str, list_id: int) -> None:

@@ -103,30 +103,17 @@ def test_erasure_moves_a_personal_domain_and_its_report_row_to_the_neutral_domai
 def test_erasure_replaces_the_address_in_a_test_sends_recipients(
     session: Session, e_alert: MailingList
 ) -> None:
-    now = clock.now()
-    test = Send(
-        issue_slug="2026-11-20-walking",
-        subject="A short walk",
-        html="<p>Hi</p>",
-        text="Hi",
-        sha256="0" * 64,
-        publication={"name": "Daily Wellness Brief"},
-        status="sent",
-        transport="outbox",
-        is_test=True,
-        test_recipients=[JANE, "editor@example.org"],
-        created_at=now,
-        updated_at=now,
+    test_id, [(delivery_id, _, _)] = make_send(session, [JANE])
+    session.execute(
+        update(Send)
+        .where(Send.id == test_id)
+        .values(is_test=True, test_recipients=[JANE, "editor@example.org"])
     )
-    session.add(test)
-    session.flush()
-    delivery = Delivery(send_id=test.id, email=JANE, domain="example.com", status="accepted")
-    session.add(delivery)
     session.commit()
     erase_subscriber(session, JANE.upper())
     session.expire_all()
-    assert session.scalars(select(Send.test_recipients).where(Send.id == test.id)).one() == [
-        f"erased-{delivery.id}@erased.invalid",
+    assert session.scalars(select(Send.test_recipients).where(Send.id == test_id)).one() == [
+        f"erased-{delivery_id}@erased.invalid",
         "editor@example.org",
     ]
 
