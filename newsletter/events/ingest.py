@@ -105,7 +105,7 @@ def ingest(session: Session, events: Sequence[Event], *, received_at: datetime |
     new = [e for e in unique if e.sg_event_id in inserted]
     linked = [(e, targets[e.sg_event_id]) for e in new if e.sg_event_id in targets]
     deltas: Deltas = Counter()
-    _count_events(linked, deltas)
+    count_events(linked, deltas)
     _apply_to_deliveries(session, linked, deltas)
     add_counters(session, deltas)
     suppressed = _suppress(session, new, addresses)
@@ -206,7 +206,7 @@ def _row(
     )
 
 
-def _count_events(linked: Sequence[tuple[Event, Target]], deltas: Deltas) -> None:
+def count_events(linked: Sequence[tuple[Event, Target]], deltas: Deltas) -> None:
     """Totals per kind, per kind and hour, and clicks per link."""
     hours: dict[tuple[int, int, int, int], str] = {}
     for event, target in linked:
@@ -231,7 +231,7 @@ def _apply_to_deliveries(session: Session, linked: Sequence[tuple[Event, Target]
     for delivery_id, state in current.items():
         events = sorted(by_delivery[delivery_id], key=lambda e: e.occurred_at)
         new = _next_state(state, events)
-        _count_unique(targets[delivery_id], state.event_flags, new.event_flags, events, deltas)
+        count_unique(targets[delivery_id], state.event_flags, new.event_flags, events, deltas)
         if new != state:
             changed.append(new)
     update_deliveries(session, changed)
@@ -256,7 +256,7 @@ def _next_state(state: DeliveryState, events: Sequence[Event]) -> DeliveryState:
     return DeliveryState(state.id, flags, status, outcome, outcome_at)
 
 
-def _count_unique(target: Target, old: int, new: int, events: Sequence[Event], deltas: Deltas) -> None:
+def count_unique(target: Target, old: int, new: int, events: Sequence[Event], deltas: Deltas) -> None:
     """Unique figures this delivery newly reaches, overall and for its domain; bounces by classification."""
     for figure, mask in kinds.UNIQUE_FIGURES.items():
         if old & mask or not new & mask:

@@ -5,10 +5,11 @@ unsubscribe through it changes something, the web layer calls `record_own_unsubs
 transaction. It stores one `unsubscribe` event per delivery (its `sg_event_id` is made from the delivery
 id, so a second call inserts nothing) with `detail.source` = "newsletter" and `detail.via` naming the
 path (one-click or the unsubscribe page), sets the delivery's UNSUBSCRIBE bit and adds to the send's
-counters as ingestion would: the unique "unsubscribes" figure only when the delivery had neither
-UNSUBSCRIBE nor GROUP_UNSUBSCRIBE yet, so a SendGrid unsubscribe of the same delivery (before or after)
-counts once. It suppresses nothing (the audience layer already did) and leaves the delivery's status
-and outcome alone: it is not a provider event.
+counters with ingestion's own counting (`ingest.count_events`, `ingest.count_unique`): the unique
+"unsubscribes" figure only when the delivery had neither UNSUBSCRIBE nor GROUP_UNSUBSCRIBE yet, so a
+SendGrid unsubscribe of the same delivery (before or after) counts once. It suppresses nothing (the
+audience layer already did) and leaves the delivery's status and outcome alone: it is not a provider
+event.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from newsletter import clock
 from newsletter.audience.addresses import email_hash
 from newsletter.db.tables import Delivery
 from newsletter.events import kinds
+from newsletter.events.ingest import Deltas, Target, count_events, count_unique
+from newsletter.events.sendgrid_webhook import Event
 from newsletter.events.store import add_counters, insert_events
 
 SOURCE: Final = "newsletter"
@@ -65,11 +68,10 @@ def record_own_unsubscribe(
     if not insert_events(session, [event + rest]):
         return False
     connection.execute(_SET_FLAG, {"delivery": delivery_id})
-    deltas: Counter[tuple[int, str, str]] = Counter()
-    deltas[(row.send_id, "events", "unsubscribe")] += 1
-    deltas[(row.send_id, "hour:unsubscribe", now.strftime("%Y-%m-%dT%H"))] += 1
-    if not row.event_flags & kinds.UNIQUE_FIGURES["unsubscribes"]:
-        deltas[(row.send_id, "unique", "unsubscribes")] += 1
-        deltas[(row.send_id, "domain:unsubscribes", row.domain[:1000])] += 1
+    counted = Event(event_id, "unsubscribe", now, send_id=row.send_id, delivery_id=delivery_id)
+    target = Target(delivery_id, row.send_id, row.domain, row.email)
+    deltas: Deltas = Counter()
+    count_events([(counted, target)], deltas)
+    count_unique(target, row.event_flags, row.event_flags | kinds.UNSUBSCRIBE, [counted], deltas)
     add_counters(session, deltas)
     return True

@@ -7,6 +7,7 @@ A GET never changes anything: confirm and unsubscribe pages show a button that P
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -153,7 +154,9 @@ def routes(services: Services) -> list[BaseRoute]:
             else:
                 result = preferences.unsubscribe(session, services.tokens, token, on_unsubscribed=_count_page)
         if is_one_click:
-            return HTMLResponse(f"<!DOCTYPE html><title>Unsubscribed</title><p>{_esc(result.message)}</p>")
+            return HTMLResponse(
+                f"<!DOCTYPE html><title>Unsubscribed</title><p>{escape(result.message, quote=False)}</p>"
+            )
         return _page(request, "unsubscribed.html", {"message": result.message})
 
     @_errors
@@ -221,7 +224,3 @@ def _count_one_click(session: Session, delivery_id: int) -> None:
 def _count_page(session: Session, delivery_id: int) -> None:
     """Count an unsubscribe from the unsubscribe page in its send's report (same transaction)."""
     record_own_unsubscribe(session, delivery_id, via="link")
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
