@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
 from newsletter.audience.bulk import among
-from newsletter.audience.recipients import recipients
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import Delivery, MailingList, Send, SendList
 from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
@@ -362,4 +361,4 @@ def _list_ids(session: Session, send_id: int) -> list[int]:
     return list(session.scalars(select(SendList.list_id).where(SendList.send_id == send_id)))
 
 
-__all__ = ["RunOptions", "RunReport", "SendRunner", "recipients"]
+__all__ = ["RunOptions", "RunReport", "SendRunner"]
