@@ -11,11 +11,10 @@ from newsletter.deliver.transport import (
     Envelope,
     OutgoingBatch,
     missing_values,
+    recipient_message,
     required_values,
-    with_headers,
 )
 from newsletter.errors import RenderError
-from newsletter.render.eml import build_message
 
 
 class OutboxTransport:
@@ -43,16 +42,9 @@ class OutboxTransport:
         if problem:
             return DeliveryResult(envelope.delivery_id, "failed", detail=problem)
         try:
-            message = build_message(
-                batch.rendered,
-                batch.publication,
-                to=envelope.email,
-                values=envelope.values,
-                message_id_domain=self._domain,
-            )
+            message = recipient_message(batch, envelope, self._domain)
         except RenderError as exc:
             return DeliveryResult(envelope.delivery_id, "failed", detail=str(exc))
-        message = with_headers(message, batch, envelope)
         path = self.path_for(batch.send_id, envelope.delivery_id)
         try:
             write_atomically(path, message.as_bytes(policy=message.policy.clone(linesep="\r\n")))

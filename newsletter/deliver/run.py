@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
 from newsletter.audience.bulk import among
-from newsletter.audience.recipients import recipients
 from newsletter.audience.tokens import TokenSigner
-from newsletter.db.tables import Delivery, MailingList, Send, SendList
+from newsletter.db.tables import Delivery, MailingList, Send
 from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
 from newsletter.deliver.marks import mark_results
 from newsletter.deliver.materialize import materialize
 from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
 from newsletter.deliver.values import LinkMaker
 from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
+from newsletter.schedule.sends import send_list_ids
 from newsletter.schedule.snapshot import publication_of, rendered_of
 from newsletter.schedule.states import transition
 
@@ -147,7 +147,7 @@ class SendRunner:
             session, send_id, self.worker_id, stale_before=stale_before, resend=resend, exclusive=exclusive
         )
         if not send.materialized:
-            materialize(session, send, send_list_ids=_list_ids(session, send_id))
+            materialize(session, send, send_list_ids=send_list_ids(session, send))
         session.commit()
         return transport
 
@@ -327,7 +327,7 @@ class SendRunner:
     def _context(self, send_id: int, transport: Transport) -> _Context:
         with self.sessions() as session:
             send = session.get_one(Send, send_id)
-            list_ids = _list_ids(session, send_id)
+            list_ids = send_list_ids(session, send)
             public_ids = list(
                 session.scalars(select(MailingList.public_id).where(MailingList.id.in_(list_ids)))
             )
@@ -358,8 +358,4 @@ def _locks(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _list_ids(session: Session, send_id: int) -> list[int]:
-    return list(session.scalars(select(SendList.list_id).where(SendList.send_id == send_id)))
-
-
-__all__ = ["RunOptions", "RunReport", "SendRunner", "recipients"]
+__all__ = ["RunOptions", "RunReport", "SendRunner"]

@@ -14,11 +14,10 @@ from newsletter.deliver.transport import (
     Outcome,
     OutgoingBatch,
     missing_values,
+    recipient_message,
     required_values,
-    with_headers,
 )
 from newsletter.errors import ConfigError, RenderError
-from newsletter.render.eml import build_message
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -139,14 +138,7 @@ class SmtpTransport:
 
     def message(self, batch: OutgoingBatch, envelope: Envelope) -> EmailMessage:
         """The complete message for one recipient, with unsubscribe and tracking headers."""
-        message = build_message(
-            batch.rendered,
-            batch.publication,
-            to=envelope.email,
-            values=envelope.values,
-            message_id_domain=self._domain,
-        )
-        return with_headers(message, batch, envelope)
+        return recipient_message(batch, envelope, self._domain)
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is None:

@@ -11,6 +11,7 @@ from typing import Literal, Protocol, TypeVar
 from newsletter.content.merge_tags import SYSTEM_TAGS
 from newsletter.content.schema import Publication
 from newsletter.render import RenderedIssue
+from newsletter.render.eml import build_message
 from newsletter.render.merge import MergeTemplate
 
 Outcome = Literal["accepted", "failed", "retry", "unknown"]
@@ -126,6 +127,23 @@ def same_outcome(
 ) -> list[DeliveryResult]:
     """One identical result for each envelope (a whole request's verdict)."""
     return [DeliveryResult(e.delivery_id, outcome, provider_message_id, detail) for e in envelopes]
+
+
+def recipient_message(
+    batch: OutgoingBatch, envelope: Envelope, message_id_domain: str | None
+) -> EmailMessage:
+    """One recipient's complete message: built by render.eml, plus unsubscribe and tracking headers.
+
+    Raises RenderError when the message cannot be built for this recipient.
+    """
+    message = build_message(
+        batch.rendered,
+        batch.publication,
+        to=envelope.email,
+        values=envelope.values,
+        message_id_domain=message_id_domain,
+    )
+    return with_headers(message, batch, envelope)
 
 
 def with_headers(message: EmailMessage, batch: OutgoingBatch, envelope: Envelope) -> EmailMessage:

@@ -8,6 +8,7 @@ unsubscribe token names its delivery, so an unsubscribe through it counts in tha
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from newsletter.audience.tokens import TokenSigner
@@ -19,7 +20,7 @@ class Person(Protocol):
     """What merge values are made from (a claimed delivery row)."""
 
     @property
-    def delivery_id(self) -> int: ...
+    def delivery_id(self) -> int | None: ...
     @property
     def email(self) -> str: ...
     @property
@@ -55,10 +56,7 @@ class LinkMaker:
         delivery_id: int | None = None,
     ) -> dict[str, str]:
         """Merge values for one recipient; a test recipient (no subscriber) gets the sample links."""
-        if public_id is None:
-            return sample_values(self._publication, self._slug, email=email)
-        ((unsubscribe, manage),) = self._signer.link_tokens([public_id], self._list_ids, [delivery_id])
-        return self._values(email, public_id, name, attributes, unsubscribe, manage)
+        return self.many([_Recipient(delivery_id, email, public_id, name, attributes)])[0]
 
     def many(self, people: Sequence[Person]) -> list[dict[str, str]]:
         """Merge values for each of `people`, in order, their links signed as one batch."""
@@ -98,6 +96,15 @@ class LinkMaker:
             "manage_url": self._manage_base + manage,
             "view_url": self._view_url,
         }
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    delivery_id: int | None
+    email: str
+    public_id: str | None
+    name: str | None
+    attributes: dict[str, Any]
 
 
 def _name_parts(name: str | None, attributes: dict[str, Any]) -> tuple[str, str]:

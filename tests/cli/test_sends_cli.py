@@ -36,6 +36,15 @@ def recorder() -> Iterator[SendGridRecorder]:
         yield standin
 
 
+def sendgrid_env(recorder: SendGridRecorder) -> dict[str, str]:
+    """Settings that send through the recording stand-in."""
+    return {
+        "NEWSLETTER_TRANSPORT": "sendgrid",
+        "NEWSLETTER_SENDGRID_HOST": recorder.url,
+        "SENDGRID_API_KEY": "SG.test",
+    }
+
+
 def run(*args: str, **env: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"COLUMNS": "200", **env})
 
@@ -236,11 +245,7 @@ def test_a_test_send_through_sendgrid_is_tagged_as_a_test(
     cli_env: str, session: Session, recorder: SendGridRecorder
 ) -> None:
     add_readers(session, "daily-brief", 5)
-    env = {
-        "NEWSLETTER_TRANSPORT": "sendgrid",
-        "NEWSLETTER_SENDGRID_HOST": recorder.url,
-        "SENDGRID_API_KEY": "SG.test",
-    }
+    env = sendgrid_env(recorder)
 
     ok("send", str(ISSUE), "--test-to", "editor@example.org", **env)
 
@@ -385,11 +390,7 @@ def test_the_worker_finishes_a_send_through_the_transport_it_was_scheduled_with(
 ) -> None:
     everyone = add_readers(session, "daily-brief", 4)
     send_id = send_id_of(ok("send", str(ISSUE), "--list", "daily-brief", NEWSLETTER_TRANSPORT="outbox"))
-    sendgrid = {
-        "NEWSLETTER_TRANSPORT": "sendgrid",
-        "NEWSLETTER_SENDGRID_HOST": recorder.url,
-        "SENDGRID_API_KEY": "SG.test",
-    }
+    sendgrid = sendgrid_env(recorder)
 
     worked = ok("worker", "--once", **sendgrid)
 
@@ -403,11 +404,7 @@ def test_a_send_whose_transport_this_worker_cannot_build_fails_saying_why(
     cli_env: str, session: Session, session_factory: sessionmaker[Session], recorder: SendGridRecorder
 ) -> None:
     add_readers(session, "daily-brief", 2)
-    sendgrid = {
-        "NEWSLETTER_TRANSPORT": "sendgrid",
-        "NEWSLETTER_SENDGRID_HOST": recorder.url,
-        "SENDGRID_API_KEY": "SG.test",
-    }
+    sendgrid = sendgrid_env(recorder)
     send_id = send_id_of(ok("send", str(ISSUE), "--list", "daily-brief", **sendgrid))
 
     result = run("worker", "--once", NEWSLETTER_TRANSPORT="outbox")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from support.fixtures import (
     prism_url,
     sendgrid_recorder,
@@ -11,6 +10,7 @@ from support.fixtures import (
     smtps_server,
     tls_files,
 )
+from support.sleeps import sleeps
 
 __all__ = [
     "prism_url",
@@ -21,16 +21,3 @@ __all__ = [
     "smtps_server",
     "tls_files",
 ]
-
-
-class Sleeps(list[float]):
-    """An injectable sleep that records each wait instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    """Pass as `sleep=` to the SendGrid transport; read the waits it asked for."""
-    return Sleeps()

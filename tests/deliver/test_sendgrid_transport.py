@@ -16,14 +16,13 @@ from support.sendgrid_recorder import (
     server_error,
     stall,
 )
+from support.sleeps import Sleeps
 from support.smtp_server import free_port
 
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.transport import Envelope, subject_template
 from newsletter.errors import ProviderRefused
 from newsletter.render import merge
-
-from .conftest import Sleeps
 
 
 def transport(url: str, sleeps: Sleeps, **options: Any) -> SendGridTransport:

@@ -7,23 +7,11 @@ from pathlib import Path
 
 import pytest
 from support.fixtures import sendgrid_recorder, smtp_server
+from support.sleeps import sleeps
 
 from .helpers import Workers, workers
 
-__all__ = ["Sleeps", "sendgrid_recorder", "sleeps", "smtp_server", "worker_processes"]
-
-
-class Sleeps(list[float]):
-    """An injectable sleep that records each wait instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    """Pass as `sleep=` to the SendGrid transport; read the waits it asked for."""
-    return Sleeps()
+__all__ = ["sendgrid_recorder", "sleeps", "smtp_server", "worker_processes"]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from support.sendgrid_recorder import Reply, SendGridRecorder, accept, drop, rate_limited, server_error
+from support.sleeps import Sleeps
 
 from newsletter.audience.tokens import TokenSigner
 from newsletter.db.tables import Delivery
@@ -14,7 +15,6 @@ from newsletter.deliver.run import RunOptions, SendRunner
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.schedule.sends import reconcile_unknown
 
-from .conftest import Sleeps
 from .helpers import add_readers, counts, exactly_once, schedule, send_status
 
 READERS = 1_200
