@@ -61,6 +61,26 @@ class SmtpOptions:
             timeout=timeout,
         )
 
+    def connect(self, context: ssl.SSLContext | None = None) -> smtplib.SMTP:
+        """An open, greeted connection: implicit TLS or STARTTLS as set, logged in when credentials are."""
+        context = context or ssl.create_default_context()
+        conn: smtplib.SMTP
+        if self.implicit_tls:
+            conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.ehlo()
+            if self.starttls:
+                conn.starttls(context=context)
+                conn.ehlo()
+            if self.username:
+                conn.login(self.username, self.password or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
 
 class SmtpTransport:
     """Sends each recipient their own message; 5xx is failed, 4xx retry, a break during DATA unknown."""
@@ -146,24 +166,7 @@ class SmtpTransport:
         return self._conn
 
     def _open(self) -> smtplib.SMTP:
-        o = self.options
-        context = self._ssl or ssl.create_default_context()
-        conn: smtplib.SMTP
-        if o.implicit_tls:
-            conn = smtplib.SMTP_SSL(o.host, o.port, timeout=o.timeout, context=context)
-        else:
-            conn = smtplib.SMTP(o.host, o.port, timeout=o.timeout)
-        try:
-            conn.ehlo()
-            if o.starttls:
-                conn.starttls(context=context)
-                conn.ehlo()
-            if o.username:
-                conn.login(o.username, o.password or "")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return self.options.connect(self._ssl)
 
     def _where(self) -> str:
         return f"{self.options.host}:{self.options.port}"

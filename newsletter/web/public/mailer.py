@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from functools import lru_cache
@@ -82,19 +81,9 @@ class TransportConfirmationSender:
     def _smtp(self, message: EmailMessage) -> None:
         if not self.settings.smtp_url:
             raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
-        o = SmtpOptions.from_url(self.settings.smtp_url, timeout=10.0)
-        context = ssl.create_default_context()
+        options = SmtpOptions.from_url(self.settings.smtp_url, timeout=10.0)
         try:
-            conn = (
-                smtplib.SMTP_SSL(o.host, o.port, timeout=o.timeout, context=context)
-                if o.implicit_tls
-                else smtplib.SMTP(o.host, o.port, timeout=o.timeout)
-            )
-            with conn:
-                if o.starttls:
-                    conn.starttls(context=context)
-                if o.username:
-                    conn.login(o.username, o.password or "")
+            with options.connect() as conn:
                 conn.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"the confirmation email could not be sent: {exc}", retryable=True) from None
