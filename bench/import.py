@@ -67,7 +67,7 @@ def child(url: str, csv_path: Path, fk_checked: bool) -> None:
     from newsletter.db.session import make_engine, make_session_factory
 
     if fk_checked:  # as for a role that may not set session_replication_role
-        newcomers._may_skip_triggers = lambda _cursor: False  # type: ignore[assignment]
+        newcomers.may_skip_triggers = lambda _cursor: False  # type: ignore[assignment]
 
     if url.startswith("postgresql"):
         url += f"{'&' if '?' in url else '?'}application_name={_APPLICATION}"
@@ -117,10 +117,10 @@ def _fk_triggers_skipped(session: Any) -> bool | None:
     """Whether the import could skip foreign-key triggers for new people (PostgreSQL), else None."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    from newsletter.audience.newcomers import _may_skip_triggers
+    from newsletter.db.triggers import may_skip_triggers
 
     with session.connection().connection.driver_connection.cursor() as cursor:
-        return _may_skip_triggers(cursor)
+        return may_skip_triggers(cursor)
 
 
 def run(label: str, url: str, csv_path: Path, *, fk_checked: bool = False) -> None:

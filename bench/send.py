@@ -171,7 +171,7 @@ def timed_stages() -> dict[str, float]:
 
     run_module.materialize = timer("materialise", run_module.materialize)  # type: ignore[attr-defined]
     run_module.claim_batch = timer("claim", run_module.claim_batch)  # type: ignore[attr-defined]
-    run_module.mark_results = timer("mark", run_module.mark_results)  # type: ignore[attr-defined]
+    run_module.mark_batch = timer("mark", run_module.mark_batch)  # type: ignore[attr-defined]
     LinkMaker.many = timer("merge", LinkMaker.many)  # type: ignore[method-assign]
     sendgrid.build_payload = timer("payload", sendgrid.build_payload)  # type: ignore[attr-defined]
     sendgrid.SendGridTransport._call = timer("http", sendgrid.SendGridTransport._call)  # type: ignore[method-assign]

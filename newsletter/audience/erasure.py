@@ -79,6 +79,7 @@ def scrub_sending_log(session: Session, subscriber_id: int | None, address: str,
             [
                 {
                     "id": row.id,
+                    "subscriber_id": None,  # no foreign key clears it when the subscriber goes
                     "email": placeholder(row.id),
                     "domain": PLACEHOLDER_DOMAIN,
                     # One still waiting is never sent (a test send would mail whatever address it holds).

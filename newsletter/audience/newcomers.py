@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience.bulk import json_text
 from newsletter.audience.staging import Record
 from newsletter.db.tables import new_public_ids
+from newsletter.db.triggers import may_skip_triggers
 from newsletter.errors import NotFound
 
 _TEMP = "import_newcomers"
@@ -61,7 +62,7 @@ class Newcomers:
         self.source = source[:255]
         if trust_fresh_keys is None:
             with self._cursor() as cursor:
-                trust_fresh_keys = _may_skip_triggers(cursor)
+                trust_fresh_keys = may_skip_triggers(cursor)
         self.trust_fresh_keys = trust_fresh_keys
 
     def add(self, records: Sequence[Record], now: datetime) -> list[str]:
@@ -94,17 +95,3 @@ class Newcomers:
 
     def _cursor(self) -> Any:
         return self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-
-
-def _may_skip_triggers(cursor: Any) -> bool:
-    """Whether this role may set session_replication_role (superuser, or granted on PostgreSQL 15+)."""
-    cursor.execute(
-        "SELECT current_setting('is_superuser') = 'on', current_setting('server_version_num')::int"
-    )
-    superuser, version = cursor.fetchone()
-    if superuser:
-        return True
-    if version < 150000:
-        return False
-    cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
-    return bool(cursor.fetchone()[0])

@@ -1,4 +1,4 @@
-"""Claiming delivery rows in batches: leases (SQLite), SKIP LOCKED (PostgreSQL), stale-claim recovery."""
+"""Claiming a send's delivery batches: leases (SQLite), SKIP LOCKED (PostgreSQL), stale-claim recovery."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, any_, func, literal, or_, select, update
+from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience.bulk import among
 from newsletter.audience.recipients import mailable
 from newsletter.db.session import dialect_insert
-from newsletter.db.tables import Delivery, Subscriber, WorkerLease
-from newsletter.deliver.transport import chunked
+from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber, WorkerLease
 
 UNKNOWN_AFTER_CRASH = "the worker stopped while this request was in flight; outcome unknown until reconciled"
 
@@ -81,40 +79,89 @@ def release_lease(session: Session, name: str, holder: str) -> None:
     )
 
 
+def plan_batches(session: Session, send_id: int, size: int) -> int:
+    """Cut the send's pending rows into batches of `size` consecutive rows (by id), unless it has some.
+
+    Once per send, when a worker first starts it (under the send's row lock or lease): ranges never
+    overlap, so no row can be claimed by two workers. Returns how many batches it made.
+    """
+    if session.scalar(select(DeliveryBatch.id).where(DeliveryBatch.send_id == send_id).limit(1)):
+        return 0
+    numbered = (
+        select(
+            Delivery.id,
+            ((func.row_number().over(order_by=Delivery.id) - 1) // size).label("n"),
+        )
+        .where(Delivery.send_id == send_id, Delivery.status == "pending")
+        .subquery()
+    )
+    ranges = select(
+        literal(send_id),
+        func.min(numbered.c.id),
+        func.max(numbered.c.id),
+        func.count(),
+        literal("pending"),
+        literal(0),
+    ).group_by(numbered.c.n)
+    columns = ["send_id", "first_id", "last_id", "size", "state", "attempts"]
+    made = session.execute(insert(DeliveryBatch).from_select(columns, ranges))
+    return int(made.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def recover_stale(
     session: Session, send_id: int, me: str, *, stale_before: datetime, resend: bool, exclusive: bool
 ) -> int:
-    """Rows left `sending` by a stopped worker: back to pending if resending is harmless, else unknown.
+    """Batches left `sending` by a stopped worker: pending again if resending is harmless, else done
+    with their unsent rows `unknown` (never blindly re-sent). Returns how many batches it recovered.
 
     With `exclusive` (we hold the send's lease) every other holder's claim is stale; otherwise a claim
     is stale when older than `stale_before` or its holder is a dead process on this host.
     """
-    rows = session.execute(
-        select(Delivery.id, Delivery.claimed_by, Delivery.claimed_at).where(
-            Delivery.send_id == send_id, Delivery.status == "sending", Delivery.claimed_by != me
-        )
-    ).all()
+    query = select(
+        DeliveryBatch.id,
+        DeliveryBatch.first_id,
+        DeliveryBatch.last_id,
+        DeliveryBatch.holder,
+        DeliveryBatch.claimed_at,
+    ).where(
+        DeliveryBatch.send_id == send_id,
+        DeliveryBatch.state == "sending",
+        or_(DeliveryBatch.holder.is_(None), DeliveryBatch.holder != me),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     stale = [
-        row.id
-        for row in rows
+        row
+        for row in session.execute(query).all()
         if exclusive
         or row.claimed_at is None
         or row.claimed_at < stale_before
-        or holder_is_dead(row.claimed_by)
+        or holder_is_dead(row.holder or "")
     ]
-    for chunk in chunked(stale, 1000):
-        values: dict[str, Any] = (
-            {"status": "pending", "claimed_by": None}
-            if resend
-            else {"status": "unknown", "detail": UNKNOWN_AFTER_CRASH}
-        )
+    for row in stale:
+        if not resend:
+            session.execute(
+                update(Delivery)
+                .where(in_batch(send_id, row.first_id, row.last_id), Delivery.status == "pending")
+                .values(status="unknown", detail=UNKNOWN_AFTER_CRASH)
+                .execution_options(synchronize_session=False)
+            )
         session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(chunk))
-            .values(**values)
+            update(DeliveryBatch)
+            .where(DeliveryBatch.id == row.id)
+            .values(state="pending" if resend else "done", holder=None)
             .execution_options(synchronize_session=False)
         )
     return len(stale)
+
+
+def in_batch(send_id: int, first_id: int, last_id: int) -> Any:
+    """WHERE clause for a batch's delivery rows: a primary-key range scan.
+
+    `send_id + 0` keeps the planner off the (send_id, email) index: SQLite would otherwise walk all
+    of the send's rows for each batch. The send check stays: another send's rows may share the range.
+    """
+    return Delivery.id.between(first_id, last_id) & (Delivery.send_id + 0 == send_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,85 +177,70 @@ class Claimed:
     mailable: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedBatch:
+    """A batch this worker holds (`attempts` counts its claims, this one included) and its pending rows."""
+
+    batch_id: int
+    send_id: int
+    first_id: int
+    last_id: int
+    attempts: int
+    rows: list[Claimed]
+
+
 def claim_batch(
-    session: Session,
-    send_id: int,
-    me: str,
-    size: int,
-    *,
-    after: int = 0,
-    list_ids: Sequence[int] | None = None,
-) -> list[Claimed]:
-    """Mark up to `size` due pending rows of a send with ids above `after` as `sending` by `me`; return them.
+    session: Session, send_id: int, me: str, *, list_ids: Sequence[int] | None = None
+) -> ClaimedBatch | None:
+    """Take the send's first due pending batch for `me` and read its pending rows; None when none is due.
 
-    With `list_ids`, each row's `mailable` says whether its subscriber may still be mailed on those
-    lists (unsubscribed, suppressed or erased since scheduling: not), read in the same query as its data.
-
-    `after` is the caller's keyset cursor: the index on (send_id, status, id) leads straight to the
-    next pending rows instead of past every row claimed before. PostgreSQL locks the chosen rows with
-    SKIP LOCKED, so concurrent workers take disjoint batches, and takes them as one array so the plan
-    cannot turn into a scan of the whole send.
+    PostgreSQL locks the batch row FOR UPDATE SKIP LOCKED, so concurrent workers take different
+    batches without waiting on each other. With `list_ids`, each row's `mailable` says whether its
+    subscriber may still be mailed on those lists (unsubscribed, suppressed or erased since
+    scheduling: not), read in the same query as its data. The caller commits before sending.
     """
     now = clock.now()
     due = (
-        select(Delivery.id)
+        select(DeliveryBatch.id)
         .where(
-            Delivery.send_id == send_id,
-            Delivery.status == "pending",
-            Delivery.id > after,
-            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+            DeliveryBatch.send_id == send_id,
+            DeliveryBatch.state == "pending",
+            or_(DeliveryBatch.not_before.is_(None), DeliveryBatch.not_before <= now),
         )
-        .order_by(Delivery.id)
-        .limit(size)
+        .order_by(DeliveryBatch.id)
+        .limit(1)
     )
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        chosen = Delivery.id == any_(func.array(due.with_for_update(skip_locked=True).scalar_subquery()))
-    else:
-        chosen = Delivery.id.in_(due.scalar_subquery())
-    claim = (
-        update(Delivery)
-        .where(chosen)
-        .values(status="sending", claimed_by=me, claimed_at=now, attempts=Delivery.attempts + 1)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    taken = session.execute(
+        update(DeliveryBatch)
+        .where(DeliveryBatch.id == due.scalar_subquery())
+        .values(state="sending", holder=me, claimed_at=now, attempts=DeliveryBatch.attempts + 1)
+        .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
         .execution_options(synchronize_session=False)
-    )
+    ).first()
+    if taken is None:
+        return None
+    batch_id, first_id, last_id, attempts = taken
     now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
-    merge_data: tuple[Any, ...] = (
-        Subscriber.public_id,
-        Subscriber.name,
-        Subscriber.attributes["first_name"].as_string(),
-        Subscriber.attributes["last_name"].as_string(),
-        now_mailable,
-    )
-    rows: Sequence[Any]
-    if postgres:  # one statement: the claim's RETURNING rows joined to their subscribers
-        rows = session.connection().execute(_claim_and_read(claim, merge_data)).all()
-    else:  # SQLite has no UPDATE inside WITH: claim, then read the claimed rows
-        ids = sorted(session.execute(claim.returning(Delivery.id)).scalars())
-        if not ids:
-            return []
-        rows = (
-            session.connection()
-            .execute(
-                select(Delivery.id, Delivery.subscriber_id, Delivery.email, *merge_data)
-                .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                .where(among(session, Delivery.id, ids))
-                .order_by(Delivery.id)
-            )
-            .all()
+    rows = session.connection().execute(
+        select(
+            Delivery.id,
+            Delivery.subscriber_id,
+            Delivery.email,
+            Subscriber.public_id,
+            Subscriber.name,
+            Subscriber.attributes["first_name"].as_string(),
+            Subscriber.attributes["last_name"].as_string(),
+            now_mailable,
         )
-    # Only the attributes merge tags use are read: parsing every subscriber's whole JSON costs more.
-    return [Claimed(r[0], r[1], r[2], r[3], r[4], _names(r[5], r[6]), bool(r[7])) for r in rows]
-
-
-def _claim_and_read(claim: Update, merge_data: tuple[Any, ...]) -> Select[Any]:
-    """WITH claimed AS (UPDATE ... RETURNING id, subscriber_id, email) SELECT them with their merge data."""
-    claimed = claim.returning(Delivery.id, Delivery.subscriber_id, Delivery.email).cte("claimed")
-    return (
-        select(claimed.c.id, claimed.c.subscriber_id, claimed.c.email, *merge_data)
-        .select_from(claimed.outerjoin(Subscriber, Subscriber.id == claimed.c.subscriber_id))
-        .order_by(claimed.c.id)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
+        .order_by(Delivery.id)
     )
+    # Only the attributes merge tags use are read: parsing every subscriber's whole JSON costs more.
+    claimed = [Claimed(r[0], r[1], r[2], r[3], r[4], _names(r[5], r[6]), bool(r[7])) for r in rows]
+    return ClaimedBatch(batch_id, send_id, first_id, last_id, attempts, claimed)
 
 
 def _names(first: str | None, last: str | None) -> dict[str, Any]:

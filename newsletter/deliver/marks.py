@@ -1,8 +1,10 @@
-"""Writing a batch's outcomes to its delivery rows: one UPDATE per distinct outcome, not one per row.
+"""Writing a sent batch's outcomes: its delivery rows (one UPDATE per distinct outcome) and the batch itself.
 
-A SendGrid request answers for up to 1000 recipients at once (same status, detail and message id), so
-its rows are marked with `UPDATE ... WHERE id IN (...)`; rows whose values are their own (an outbox
-file path, an SMTP reply) go in one executemany.
+A SendGrid request answers for up to 1000 recipients at once (same status, detail and message id):
+when one answer covers every row the batch sent, they are marked with one primary-key range UPDATE;
+otherwise one `UPDATE ... WHERE id IN (...)` per answer, and rows whose values are their own (an
+outbox file path, an SMTP reply) go in one executemany. Rows to retry stay `pending` and their batch
+goes back to pending after a back-off, or they fail once the batch was tried `max_attempts` times.
 """
 
 from __future__ import annotations
@@ -12,50 +14,69 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from newsletter.audience.bulk import among
-from newsletter.db.tables import Delivery
+from newsletter.db.tables import Delivery, DeliveryBatch
+from newsletter.deliver.claims import ClaimedBatch, in_batch
 from newsletter.deliver.transport import DeliveryResult, chunked
 
-Values = tuple[str, str | None, datetime | None, datetime | None, str | None]
-"""(status, detail, not_before, sent_at, provider_message_id) of a marked row."""
+Values = tuple[str, str | None, datetime | None, str | None]
+"""(status, detail, sent_at, provider_message_id) of a marked row."""
 
 
-def mark_results(
+def mark_batch(
     session: Session,
+    batch: ClaimedBatch,
     results: Sequence[DeliveryResult],
     *,
+    covers_batch: bool,
     now: datetime,
     max_attempts: int,
     retry_base_seconds: float,
 ) -> Counter[str]:
-    """Mark each result's row (retry: pending again after a back-off, or failed after `max_attempts`)."""
-    retrying = [r.delivery_id for r in results if r.outcome == "retry"]
-    attempts: dict[int, int] = {}
-    for chunk in chunked(retrying, 1000):
-        query = select(Delivery.id, Delivery.attempts).where(among(session, Delivery.id, chunk))
-        rows = session.execute(query)
-        attempts.update((row[0], row[1]) for row in rows)
-    # A request's verdict is shared by its rows: group by it first, work out the row values once per group.
-    verdicts: dict[tuple[str, str, str | None], tuple[DeliveryResult, list[int]]] = {}
+    """Mark each result's row and settle the batch: done, or pending again if a row is to be retried.
+
+    `covers_batch`: `results` answer for every row of the batch still pending (none was left out).
+    """
+    outcomes = mark_rows(
+        session, batch, results, covers_batch=covers_batch, now=now, max_attempts=max_attempts
+    )
+    retry_at = None
+    if outcomes["retry"]:
+        retry_at = now + timedelta(seconds=retry_base_seconds * 2 ** (batch.attempts - 1))
+    settle(session, batch.batch_id, retry_at=retry_at)
+    return outcomes
+
+
+def mark_rows(
+    session: Session,
+    batch: ClaimedBatch,
+    results: Sequence[DeliveryResult],
+    *,
+    covers_batch: bool,
+    now: datetime,
+    max_attempts: int,
+) -> Counter[str]:
+    """Write each result to its row (a retry stays pending, or fails on the batch's last attempt)."""
+    give_up = batch.attempts >= max_attempts
     groups: defaultdict[Values, list[int]] = defaultdict(list)
     for result in results:
-        if result.outcome == "retry":
-            values = _values(
-                result, attempts.get(result.delivery_id, 1), now, max_attempts, retry_base_seconds
-            )
-            groups[values].append(result.delivery_id)
-        else:
-            key = (result.outcome, result.detail, result.provider_message_id)
-            verdicts.setdefault(key, (result, []))[1].append(result.delivery_id)
-    for verdict, ids in verdicts.values():
-        groups[_values(verdict, 1, now, max_attempts, retry_base_seconds)].extend(ids)
+        groups[_values(result, now, give_up, max_attempts)].append(result.delivery_id)
     outcomes: Counter[str] = Counter()
     for values, ids in groups.items():
         outcomes["retry" if values[0] == "pending" else values[0]] += len(ids)
-    singles = [_row(ids[0], values) for values, ids in groups.items() if len(ids) == 1]
+    if covers_batch and len(groups) == 1:
+        ((values, _ids),) = groups.items()
+        session.execute(
+            update(Delivery)
+            .where(in_batch(batch.send_id, batch.first_id, batch.last_id), Delivery.status == "pending")
+            .values(_row(None, values, batch.attempts))
+            .execution_options(synchronize_session=False)
+        )
+        return outcomes
+    singles = [_row(ids[0], values, batch.attempts) for values, ids in groups.items() if len(ids) == 1]
     if singles:
         session.execute(update(Delivery), singles)
     for values, ids in groups.items():
@@ -64,34 +85,39 @@ def mark_results(
                 session.execute(
                     update(Delivery)
                     .where(among(session, Delivery.id, chunk))
-                    .values(_row(None, values))
+                    .values(_row(None, values, batch.attempts))
                     .execution_options(synchronize_session=False)
                 )
     return outcomes
 
 
-def _values(
-    result: DeliveryResult, attempts: int, now: datetime, max_attempts: int, retry_base_seconds: float
-) -> Values:
+def settle(session: Session, batch_id: int, *, retry_at: datetime | None = None) -> None:
+    """The batch is done; or, with `retry_at`, pending again from then on (its unsettled rows retried)."""
+    values: dict[str, Any] = {"holder": None, "state": "done" if retry_at is None else "pending"}
+    if retry_at is not None:
+        values["not_before"] = retry_at
+    session.execute(
+        update(DeliveryBatch)
+        .where(DeliveryBatch.id == batch_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _values(result: DeliveryResult, now: datetime, give_up: bool, max_attempts: int) -> Values:
     detail = result.detail or None
-    if result.outcome == "retry" and attempts >= max_attempts:
-        return ("failed", f"gave up after {max_attempts} attempts: {result.detail}", None, None, None)
+    if result.outcome == "retry" and give_up:
+        return ("failed", f"gave up after {max_attempts} attempts: {result.detail}", None, None)
     if result.outcome == "retry":
-        delay = retry_base_seconds * 2 ** (attempts - 1)
-        return ("pending", detail, now + timedelta(seconds=delay), None, None)
+        return ("pending", detail, None, None)
     sent_at = now if result.outcome == "accepted" else None
-    return (result.outcome, detail, None, sent_at, result.provider_message_id)
+    return (result.outcome, detail, sent_at, result.provider_message_id)
 
 
-def _row(delivery_id: int | None, values: Values) -> dict[str, Any]:
-    status, detail, not_before, sent_at, message_id = values
+def _row(delivery_id: int | None, values: Values, attempts: int) -> dict[str, Any]:
+    status, detail, sent_at, message_id = values
     row: dict[str, Any] = {} if delivery_id is None else {"id": delivery_id}
     row.update(
-        status=status,
-        detail=detail,
-        claimed_by=None,
-        not_before=not_before,
-        sent_at=sent_at,
-        provider_message_id=message_id,
+        status=status, detail=detail, sent_at=sent_at, provider_message_id=message_id, attempts=attempts
     )
     return row

@@ -8,15 +8,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
 from newsletter.audience.bulk import among
 from newsletter.audience.tokens import TokenSigner
-from newsletter.db.tables import Delivery, MailingList, Send
-from newsletter.deliver.claims import Claimed, acquire_lease, claim_batch, recover_stale, release_lease
-from newsletter.deliver.marks import mark_results
+from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send
+from newsletter.deliver.claims import (
+    Claimed,
+    ClaimedBatch,
+    acquire_lease,
+    claim_batch,
+    plan_batches,
+    recover_stale,
+    release_lease,
+)
+from newsletter.deliver.marks import mark_batch, mark_rows, settle
 from newsletter.deliver.materialize import materialize
 from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
 from newsletter.deliver.values import LinkMaker
@@ -116,7 +124,7 @@ class SendRunner:
     # -- phases
 
     def _start(self, session: Session, send_id: int, report: RunReport) -> Transport | None:
-        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise.
+        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise, batch.
 
         None when this run cannot work on the send (not due, another worker's lease, or the send's
         transport cannot be built here: then the send fails, saying why).
@@ -148,6 +156,7 @@ class SendRunner:
         )
         if not send.materialized:
             materialize(session, send, send_list_ids=send_list_ids(session, send))
+        plan_batches(session, send_id, min(self.options.batch_size, transport.max_batch_size))
         session.commit()
         return transport
 
@@ -163,36 +172,36 @@ class SendRunner:
         """Claim → send → (mark + next claim, one transaction) → send → ... until nothing is left.
 
         A batch's outcomes are committed together with the next claim: one commit per batch. A crash
-        before that commit leaves the sent batch `sending` (→ unknown, never re-sent) and the next
-        batch pending (never sent); the claim is still committed before its own request.
+        before that commit leaves the sent batch `sending` (its rows → unknown, never re-sent) and the
+        next batch pending (never sent); a claim is always committed before its own request.
         """
-        after = 0  # keyset cursor: the last delivery id this run claimed
-        sent: list[DeliveryResult] | None = None  # the batch just sent, marked with the next claim
+        sent: tuple[ClaimedBatch, list[DeliveryResult], bool] | None = None  # marked with the next claim
         while True:
             with self.sessions.begin() as session:
                 marked = sent is not None
                 if sent is not None:
-                    self._mark(session, sent, report)
+                    self._mark(session, *sent, report)
                     sent = None
-                claimed, sendable = self._next_batch(session, send_id, after, context, report)
+                batch, sendable = self._next_batch(session, send_id, context, report)
+                if batch is not None and not sendable:
+                    settle(session, batch.batch_id)  # nothing left to send in it
             if marked and progress is not None:
                 progress(*self._progress(send_id))
-            if claimed is None:
-                return
-            if claimed:
-                after = claimed[-1].delivery_id
-                if sendable:
-                    sent = self._send(send_id, context, sendable, report)
-                    if sent is None:
-                        return
+            if batch is None:
+                if report.status or self._finish_or_wait(send_id, report):
+                    return
                 continue
-            if self._finish_or_wait(send_id, report):
-                return
+            if sendable:
+                results = self._send(batch, context, sendable, report)
+                if results is None:
+                    return
+                sent = (batch, results, len(sendable) == len(batch.rows))
 
     def _next_batch(
-        self, session: Session, send_id: int, after: int, context: _Context, report: RunReport
-    ) -> tuple[list[Claimed] | None, list[Claimed]]:
-        """(claimed, still mailable) rows of the next batch; (None, []) when this run must stop here."""
+        self, session: Session, send_id: int, context: _Context, report: RunReport
+    ) -> tuple[ClaimedBatch | None, list[Claimed]]:
+        """(claimed batch, its still mailable rows); (None, []) when none is due or this run must stop
+        (then `report.status` says why)."""
         if self.should_stop():
             report.status = "sending"
             return None, []
@@ -205,15 +214,11 @@ class SendRunner:
         ):
             report.status = "sending"
             return None, []
-        claimed = self._claim(session, send_id, after, context)
-        if not claimed and after:  # past the end: rows behind the cursor (retries) are due again
-            claimed = self._claim(session, send_id, 0, context)
-        return claimed, self._unsuppressed(session, claimed, context, report)
-
-    def _claim(self, session: Session, send_id: int, after: int, context: _Context) -> list[Claimed]:
-        size = min(self.options.batch_size, context.transport.max_batch_size)
         list_ids = None if context.is_test else context.list_ids
-        return claim_batch(session, send_id, self.worker_id, size, after=after, list_ids=list_ids)
+        batch = claim_batch(session, send_id, self.worker_id, list_ids=list_ids)
+        if batch is None:
+            return None, []
+        return batch, self._unsuppressed(session, batch.rows, context, report)
 
     def _unsuppressed(
         self, session: Session, claimed: list[Claimed], context: _Context, report: RunReport
@@ -227,9 +232,7 @@ class SendRunner:
                 update(Delivery)
                 .where(among(session, Delivery.id, skipped))
                 .values(
-                    status="skipped",
-                    claimed_by=None,
-                    detail="unsubscribed, suppressed or erased before this batch was sent",
+                    status="skipped", detail="unsubscribed, suppressed or erased before this batch was sent"
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -238,13 +241,13 @@ class SendRunner:
         return [c for c in claimed if c.delivery_id not in dropped]
 
     def _send(
-        self, send_id: int, context: _Context, claimed: list[Claimed], report: RunReport
+        self, claim: ClaimedBatch, context: _Context, claimed: list[Claimed], report: RunReport
     ) -> list[DeliveryResult] | None:
         """Send one claimed batch; its results, or None when the provider refused the whole send (failed)."""
         values = context.links.many(claimed)
         envelopes = [Envelope(c.delivery_id, c.email, v) for c, v in zip(claimed, values, strict=True)]
         batch = OutgoingBatch(
-            send_id=send_id,
+            send_id=claim.send_id,
             rendered=context.rendered,
             publication=context.publication,
             envelopes=envelopes,
@@ -254,13 +257,22 @@ class SendRunner:
         try:
             return context.transport.send_batch(batch)
         except ProviderRefused as exc:
-            self._refused(send_id, exc, report)
+            self._refused(claim, exc, report)
             return None
 
-    def _mark(self, session: Session, results: list[DeliveryResult], report: RunReport) -> None:
-        outcomes = mark_results(
+    def _mark(
+        self,
+        session: Session,
+        batch: ClaimedBatch,
+        results: list[DeliveryResult],
+        covers_batch: bool,
+        report: RunReport,
+    ) -> None:
+        outcomes = mark_batch(
             session,
+            batch,
             results,
+            covers_batch=covers_batch and len(results) == len(batch.rows),
             now=clock.now(),
             max_attempts=self.options.max_attempts,
             retry_base_seconds=self.options.retry_base_seconds,
@@ -268,44 +280,49 @@ class SendRunner:
         for outcome, n in outcomes.items():
             report.add(outcome, n)
 
-    def _refused(self, send_id: int, refusal: ProviderRefused, report: RunReport) -> None:
-        """Mark what was settled, put the rest of the batch back to pending, fail the send once."""
+    def _refused(self, batch: ClaimedBatch, refusal: ProviderRefused, report: RunReport) -> None:
+        """Mark what was settled, put the batch back to pending (this claim uncounted), fail the send once."""
         with self.sessions.begin() as session:
-            self._mark(session, refusal.results, report)
+            outcomes = mark_rows(
+                session,
+                batch,
+                refusal.results,
+                covers_batch=False,
+                now=clock.now(),
+                max_attempts=self.options.max_attempts,
+            )
+            for outcome, n in outcomes.items():
+                report.add(outcome, n)
             session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.send_id == send_id,
-                    Delivery.status == "sending",
-                    Delivery.claimed_by == self.worker_id,
-                )
-                .values(status="pending", claimed_by=None, attempts=Delivery.attempts - 1)
+                update(DeliveryBatch)
+                .where(DeliveryBatch.id == batch.batch_id)
+                .values(state="pending", holder=None, attempts=DeliveryBatch.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
-        self._fail(send_id, str(refusal), report)
+        self._fail(batch.send_id, str(refusal), report)
 
     def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:
         """True when the run is over (send finished or others still hold claims); else waits for retries."""
         with self.sessions.begin() as session:
-            open_rows = dict(
+            open_batches = dict(
                 session.execute(
-                    select(Delivery.status, func.count())
-                    .where(Delivery.send_id == send_id, Delivery.status.in_(("pending", "sending")))
-                    .group_by(Delivery.status)
+                    select(DeliveryBatch.state, func.count())
+                    .where(DeliveryBatch.send_id == send_id, DeliveryBatch.state.in_(("pending", "sending")))
+                    .group_by(DeliveryBatch.state)
                 ).all()
             )
-            if not open_rows:
+            if not open_batches:
                 send = session.get_one(Send, send_id, with_for_update=_locks(session))
                 if send.status == "sending":
                     transition(send, "sent")
                 report.status = send.status
                 return True
-            if not open_rows.get("pending"):
+            if not open_batches.get("pending"):
                 report.status = "sending"
                 return True
             next_due = session.scalar(
-                select(func.min(Delivery.not_before)).where(
-                    Delivery.send_id == send_id, Delivery.status == "pending"
+                select(func.min(DeliveryBatch.not_before)).where(
+                    DeliveryBatch.send_id == send_id, DeliveryBatch.state == "pending"
                 )
             )
         wait = 0.0 if next_due is None else (next_due - clock.now()).total_seconds()
@@ -313,16 +330,17 @@ class SendRunner:
         return False
 
     def _progress(self, send_id: int) -> tuple[int, int]:
+        """(recipients in finished batches, all recipients): a few hundred batch rows, not every delivery."""
         with self.sessions() as session:
-            counts = dict(
-                session.execute(
-                    select(Delivery.status, func.count())
-                    .where(Delivery.send_id == send_id)
-                    .group_by(Delivery.status)
-                ).all()
-            )
-        total = sum(counts.values())
-        return total - counts.get("pending", 0) - counts.get("sending", 0), total
+            done, total = session.execute(
+                select(
+                    func.coalesce(
+                        func.sum(case((DeliveryBatch.state == "done", DeliveryBatch.size), else_=0)), 0
+                    ),
+                    func.coalesce(func.sum(DeliveryBatch.size), 0),
+                ).where(DeliveryBatch.send_id == send_id)
+            ).one()
+        return int(done), int(total)
 
     def _context(self, send_id: int, transport: Transport) -> _Context:
         with self.sessions() as session:

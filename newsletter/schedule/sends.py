@@ -14,13 +14,14 @@ from newsletter.audience.addresses import normalise_email
 from newsletter.audience.lists import get_list
 from newsletter.audience.recipients import count_recipients
 from newsletter.content.schema import Publication
-from newsletter.db.tables import Delivery, MailingList, Send, SendList
+from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendList
 from newsletter.errors import NotFound, ScheduleError
 from newsletter.render import RenderedIssue
 from newsletter.schedule.snapshot import snapshot_fields
 from newsletter.schedule.states import transition
 
 OPEN_STATES = ("pending", "sending")
+"""Delivery statuses not yet settled ("sending": rows of the pre-batch design only)."""
 
 
 @dataclass(frozen=True)
@@ -202,10 +203,25 @@ def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tup
     )
     if not requeue or not unknown:
         return unknown, 0
+    unknown_in_batch = (
+        select(Delivery.id)
+        .where(
+            Delivery.send_id == send.id,
+            Delivery.status == "unknown",
+            Delivery.id.between(DeliveryBatch.first_id, DeliveryBatch.last_id),
+        )
+        .exists()
+    )
+    session.execute(  # their batches (done) are claimed again; only their pending rows are sent
+        update(DeliveryBatch)
+        .where(DeliveryBatch.send_id == send.id, DeliveryBatch.state == "done", unknown_in_batch)
+        .values(state="pending", attempts=0, holder=None, not_before=None)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(Delivery)
         .where(Delivery.send_id == send.id, Delivery.status == "unknown")
-        .values(status="pending", claimed_by=None, detail="requeued after reconciliation")
+        .values(status="pending", detail="requeued after reconciliation")
         .execution_options(synchronize_session=False)
     )
     if send.status in {"sent", "failed"}:

@@ -41,7 +41,7 @@ def test_new_people_join_with_evidence_whether_or_not_key_checks_are_skipped(
     monkeypatch: pytest.MonkeyPatch,
     trusted: bool,
 ) -> None:
-    monkeypatch.setattr(newcomers_module, "_may_skip_triggers", lambda _cursor: trusted)
+    monkeypatch.setattr(newcomers_module, "may_skip_triggers", lambda _cursor: trusted)
     report = import_csv(session, write_csv(ROWS), "e-alert", chunk_size=7)
     assert (report.added, report.rejected) == (30, 0)
     assert session.scalar(select(func.count()).select_from(Subscription)) == 30

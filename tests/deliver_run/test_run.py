@@ -17,7 +17,7 @@ from newsletter.audience import add_suppression, erase_subscriber, one_click_uns
 from newsletter.audience.lists import get_list
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import load_settings
-from newsletter.db.tables import Delivery, Subscriber
+from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber
 from newsletter.deliver.claims import UNKNOWN_AFTER_CRASH, acquire_lease, release_lease, worker_identity
 from newsletter.deliver.memory import MemoryTransport
 from newsletter.deliver.outbox import OutboxTransport
@@ -120,19 +120,21 @@ def test_each_reader_gets_one_smtp_message_with_their_own_values_and_unsubscribe
     assert statuses(session_factory, send_id) == dict.fromkeys(everyone, "accepted")
 
 
-def leave_claimed_by_a_dead_worker(sessions: sessionmaker[Session], send_id: int, emails: list[str]) -> None:
-    """The state a worker killed mid-request leaves: its rows still `sending`, claimed by it."""
+def claim_first_batch_as(sessions: sessionmaker[Session], send_id: int, holder: str) -> list[str]:
+    """Leave the first batch `sending` held by `holder`, as a worker mid-request leaves it; its rows."""
     with sessions.begin() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.send_id == send_id, Delivery.email.in_(emails))
-            .values(
-                status="sending",
-                claimed_by=DEAD_WORKER.format(host=socket.gethostname()),
-                claimed_at=clock.now(),
-                attempts=1,
-            )
-        )
+        batch = session.scalars(
+            select(DeliveryBatch).where(DeliveryBatch.send_id == send_id).order_by(DeliveryBatch.id)
+        ).first()
+        assert batch is not None
+        batch.state, batch.holder, batch.claimed_at, batch.attempts = "sending", holder, clock.now(), 1
+        rows = select(Delivery.email).where(Delivery.id.between(batch.first_id, batch.last_id))
+        return sorted(session.scalars(rows))
+
+
+def leave_claimed_by_a_dead_worker(sessions: sessionmaker[Session], send_id: int, emails: list[str]) -> None:
+    """The state a worker killed mid-request leaves: its batch (`emails`) still `sending`, held by it."""
+    assert claim_first_batch_as(sessions, send_id, DEAD_WORKER.format(host=socket.gethostname())) == emails
 
 
 def test_a_dead_workers_claims_are_rewritten_by_an_idempotent_transport(
@@ -191,12 +193,7 @@ def test_on_postgresql_a_live_workers_claims_are_left_to_it_until_stale(
     runner = make_runner(session_factory, transport, signer, 3)
     runner.should_stop = lambda: True
     runner.run(send_id)
-    with session_factory.begin() as db:
-        db.execute(
-            update(Delivery)
-            .where(Delivery.email.in_(everyone[:3]))
-            .values(status="sending", claimed_by="other-host:42:abcdef", claimed_at=clock.now())
-        )
+    assert claim_first_batch_as(session_factory, send_id, "other-host:42:abcdef") == everyone[:3]
     runner.should_stop = lambda: False
 
     first = runner.run(send_id)
@@ -205,8 +202,8 @@ def test_on_postgresql_a_live_workers_claims_are_left_to_it_until_stale(
     assert sorted(m.to for m in transport.delivered) == everyone[3:]
     with session_factory.begin() as db:  # ... until its claim is older than stale_after_seconds
         db.execute(
-            update(Delivery)
-            .where(Delivery.status == "sending")
+            update(DeliveryBatch)
+            .where(DeliveryBatch.state == "sending")
             .values(claimed_at=clock.now() - timedelta(hours=1))
         )
     second = runner.run(send_id)
