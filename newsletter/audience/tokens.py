@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import binascii
-import hmac
 from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
@@ -101,7 +100,7 @@ class TokenSigner:
 
         The same tokens the one-at-a-time methods make (same serializer format, salt, key and
         signature, one timestamp for the batch), without their per-token costs: the key is derived
-        once and each signature is a copy of a pre-keyed HMAC.
+        once and each signature copies two pre-keyed hash states (HMAC's inner and outer).
         """
         if self._links is None:
             self._links = _LinkMinter.checked(self)
@@ -167,7 +166,14 @@ class _Minter:
         if not isinstance(signer, TimestampSigner) or not isinstance(signer.algorithm, HMACAlgorithm):
             raise TypeError("a timed, HMAC-signed serializer was expected")
         self._signer = signer
-        self._mac = hmac.new(signer.derive_key(), digestmod=signer.algorithm.digest_method)
+        # HMAC (RFC 2104) with its two keyed hash states made once: copying a hashlib state is about
+        # half the cost of copying an hmac object (OpenSSL 3), and a third of hmac.digest's one-shot.
+        digest = signer.algorithm.digest_method
+        key = signer.derive_key()
+        block = digest().block_size
+        key = (digest(key).digest() if len(key) > block else key).ljust(block, b"\0")
+        self._inner = digest(key.translate(_PAD_INNER))
+        self._outer = digest(key.translate(_PAD_OUTER))
         self._sep = want_bytes(signer.sep)
 
     def stamp(self) -> bytes:
@@ -177,9 +183,11 @@ class _Minter:
     def token(self, payload: bytes, stamp: bytes) -> str:
         """A signed token carrying the compact JSON `payload`, stamped with `stamp`."""
         value = _b64(payload) + stamp
-        mac = self._mac.copy()
-        mac.update(value)
-        return (value + self._sep + _b64(mac.digest())).decode("ascii")
+        inner = self._inner.copy()
+        inner.update(value)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return (value + self._sep + _b64(outer.digest())).decode("ascii")
 
 
 class _LinkMinter:
@@ -246,6 +254,8 @@ class _SlowLinkMinter(_LinkMinter):
 
 
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
+_PAD_INNER = bytes(n ^ 0x36 for n in range(256))
+_PAD_OUTER = bytes(n ^ 0x5C for n in range(256))
 
 
 def _end(delivery_id: int | None) -> bytes:

@@ -237,13 +237,13 @@ def claim_batch(
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
         .order_by(Delivery.id)
-    )
+    ).all()
     # Only the attributes merge tags use are read: parsing every subscriber's whole JSON costs more.
     claimed = [Claimed(r[0], r[1], r[2], r[3], r[4], _names(r[5], r[6]), bool(r[7])) for r in rows]
     return ClaimedBatch(batch_id, send_id, first_id, last_id, attempts, claimed)
 
 
 def _names(first: str | None, last: str | None) -> dict[str, Any]:
-    if first is None and last is None:
-        return {}
-    return {name: value for name, value in (("first_name", first), ("last_name", last)) if value is not None}
+    if last is None:
+        return {} if first is None else {"first_name": first}
+    return {"last_name": last} if first is None else {"first_name": first, "last_name": last}
