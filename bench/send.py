@@ -178,15 +178,43 @@ def timed_stages() -> dict[str, float]:
     return spent
 
 
-def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profile: str | None) -> None:
-    """Load `size` subscribers into `url`, run one send to the end, print one JSON line of figures."""
+def make_runner(url: str, host: str, batch_size: int) -> Any:
+    """A SendRunner on `url` sending through the SendGrid transport to the stand-in at `host`."""
     from newsletter.audience.tokens import TokenSigner
-    from newsletter.content.load import load_issue
-    from newsletter.db.migrate import upgrade
     from newsletter.db.session import make_engine, make_session_factory
     from newsletter.deliver.claims import worker_identity
     from newsletter.deliver.run import RunOptions, SendRunner
     from newsletter.deliver.sendgrid import SendGridTransport
+
+    return SendRunner(
+        make_session_factory(make_engine(url)),
+        SendGridTransport("SG.bench", host=host),
+        TokenSigner("bench-secret-key-" + "x" * 32),
+        worker_identity(),
+        RunOptions(batch_size=batch_size),
+    )
+
+
+def helper_worker(url: str, send_id: int, host: str, batch_size: int) -> None:
+    """Another worker process on the same send (PostgreSQL): waits for "go" on stdin, runs, prints figures."""
+    runner = make_runner(url, host, batch_size)
+    sys.stdin.readline()
+    report = runner.run(send_id)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"counts": report.counts, "peak_mb": peak}), flush=True)
+
+
+def child(
+    url: str, size: int, host: str, batch_size: int, analyze: bool, profile: str | None, workers: int = 1
+) -> None:
+    """Load `size` subscribers into `url`, run one send to the end, print one JSON line of figures.
+
+    With `workers` > 1 (PostgreSQL), that many worker processes share the send (SKIP LOCKED claims),
+    as workers on several hosts would; the time is from the start until the last one is done.
+    """
+    from newsletter.content.load import load_issue
+    from newsletter.db.migrate import upgrade
+    from newsletter.db.session import make_engine, make_session_factory
     from newsletter.render import render_issue
     from newsletter.schedule.sends import create_send
 
@@ -206,31 +234,45 @@ def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profil
         send_id = create_send(
             session, rendered, issue.publication, list_names=["bench"], transport="sendgrid"
         ).id
-    runner = SendRunner(
-        sessions,
-        SendGridTransport("SG.bench", host=host),
-        TokenSigner("bench-secret-key-" + "x" * 32),
-        worker_identity(),
-        RunOptions(batch_size=batch_size),
-    )
+    runner = make_runner(url, host, batch_size)
+    helpers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--helper", url, str(send_id), host, str(batch_size)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers - 1)
+    ]
+    time.sleep(2.0 if helpers else 0)  # let them import and connect before the clock starts
     spent = timed_stages()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
+    for helper in helpers:
+        assert helper.stdin is not None
+        helper.stdin.write("go\n")
+        helper.stdin.flush()
     report = runner.run(send_id)
+    shares = [json.loads(helper.communicate()[0].strip().splitlines()[-1]) for helper in helpers]
     if profiler and profile:
         profiler.disable()
         profiler.dump_stats(profile)
     seconds = time.perf_counter() - started
     engine.dispose()
+    counts = dict(report.counts)
+    for share in shares:
+        for outcome, n in share["counts"].items():
+            counts[outcome] = counts.get(outcome, 0) + n
     print(
         json.dumps(
             {
-                "status": report.status,
-                "accepted": report.counts.get("accepted", 0),
-                "counts": report.counts,
+                "status": _final_status(url, send_id),
+                "accepted": counts.get("accepted", 0),
+                "counts": counts,
+                "helper_peak_mb": max((share["peak_mb"] for share in shares), default=0),
                 "seconds": seconds,
                 "load_seconds": loaded,
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KB
@@ -241,13 +283,27 @@ def child(url: str, size: int, host: str, batch_size: int, analyze: bool, profil
     )
 
 
+def _final_status(url: str, send_id: int) -> str:
+    from newsletter.db.session import make_engine, make_session_factory
+    from newsletter.db.tables import Send
+
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return session.get_one(Send, send_id).status
+    finally:
+        engine.dispose()
+
+
 # ---------------------------------------------------------------- driving it
 
 
 def run(label: str, url: str, size: int, standin: CountingStandIn, args: argparse.Namespace) -> None:
     """One send in a child process; print its figures and check the stand-in saw everyone once."""
     standin.reset()
+    workers = args.workers if label == "postgresql" else 1
     command = [sys.executable, __file__, "--child", url, str(size), standin.url, str(args.batch_size)]
+    command += ["--workers", str(workers)]
     if args.no_analyze:
         command.append("--no-analyze")
     if args.profile:
@@ -256,11 +312,15 @@ def run(label: str, url: str, size: int, standin: CountingStandIn, args: argpars
     figures = json.loads(out.strip().splitlines()[-1])
     rate = size / figures["seconds"]
     verdict = "ok" if rate >= TARGET else f"below the {TARGET:,}/s target"
+    name = label if workers == 1 else f"{label} ×{workers}"
+    helpers = f", other workers {figures['helper_peak_mb']:.0f} MB" if workers > 1 else ""
     print(
-        f"{label:<11} {size:>9,} recipients  {figures['seconds']:6.1f} s  {rate:>8,.0f} recipients/s  "
-        f"peak RSS {figures['peak_mb']:5.0f} MB (after loading {figures['loaded_mb']:4.0f} MB)  "
+        f"{name:<11} {size:>9,} recipients  {figures['seconds']:6.1f} s  {rate:>8,.0f} recipients/s  "
+        f"peak RSS {figures['peak_mb']:5.0f} MB (after loading {figures['loaded_mb']:4.0f} MB{helpers})  "
         f"{standin.requests:,} requests, {standin.bytes / 1e6:,.0f} MB  [{verdict}]"
     )
+    if workers > 1:
+        print(f"{'':<11} stages below: the first worker's share only")
     stages = figures["stages"]
     other = figures["seconds"] - sum(stages.values())
     parts = [f"{name} {stages[name]:.1f}" for name in STAGES] + [f"other {other:.1f}"]
@@ -281,11 +341,22 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--no-analyze", action="store_true", help="skip ANALYZE after loading (PostgreSQL)")
     parser.add_argument("--profile", help="write cProfile output of each run to PROFILE.<backend>.<size>")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="PostgreSQL: worker processes sharing the send (SQLite runs one leased worker)",
+    )
     parser.add_argument("--child", nargs=4, metavar=("URL", "SIZE", "HOST", "BATCH"), help=argparse.SUPPRESS)
+    parser.add_argument("--helper", nargs=4, metavar=("URL", "SEND", "HOST", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.helper:
+        url, send, host, batch = args.helper
+        helper_worker(url, int(send), host, int(batch))
+        return
     if args.child:
         url, size, host, batch = args.child
-        child(url, int(size), host, int(batch), not args.no_analyze, args.profile)
+        child(url, int(size), host, int(batch), not args.no_analyze, args.profile, args.workers)
         return
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     backends = [b.strip() for b in args.backends.split(",")]
