@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import starmap
 from typing import Any
 
 from sqlalchemy import func, insert, literal, or_, select, update
@@ -173,7 +174,8 @@ class Claimed:
     email: str
     public_id: str | None
     name: str | None
-    attributes: dict[str, Any]
+    first_name: str | None  # the attributes merge tags use (reading the whole JSON costs more)
+    last_name: str | None
     mailable: bool = True
 
 
@@ -223,27 +225,24 @@ def claim_batch(
         return None
     batch_id, first_id, last_id, attempts = taken
     now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
-    rows = session.connection().execute(
-        select(
-            Delivery.id,
-            Delivery.subscriber_id,
-            Delivery.email,
-            Subscriber.public_id,
-            Subscriber.name,
-            Subscriber.attributes["first_name"].as_string(),
-            Subscriber.attributes["last_name"].as_string(),
-            now_mailable,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Delivery.id,
+                Delivery.subscriber_id,
+                Delivery.email,
+                Subscriber.public_id,
+                Subscriber.name,
+                Subscriber.attributes["first_name"].as_string(),
+                Subscriber.attributes["last_name"].as_string(),
+                now_mailable,
+            )
+            .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
+            .order_by(Delivery.id)
         )
-        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
-        .order_by(Delivery.id)
-    ).all()
-    # Only the attributes merge tags use are read: parsing every subscriber's whole JSON costs more.
-    claimed = [Claimed(r[0], r[1], r[2], r[3], r[4], _names(r[5], r[6]), bool(r[7])) for r in rows]
+        .all()
+    )
+    claimed = list(starmap(Claimed, rows))
     return ClaimedBatch(batch_id, send_id, first_id, last_id, attempts, claimed)
-
-
-def _names(first: str | None, last: str | None) -> dict[str, Any]:
-    if last is None:
-        return {} if first is None else {"first_name": first}
-    return {"last_name": last} if first is None else {"first_name": first, "last_name": last}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -32,6 +34,9 @@ from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.sends import send_list_ids
 from newsletter.schedule.snapshot import publication_of, rendered_of
 from newsletter.schedule.states import transition
+
+SEND_GC_THRESHOLD = 10_000
+"""Allocations between young-generation collections while a send runs (Python's default: 700)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,8 @@ class SendRunner:
             self._fail(send_id, str(exc), report)
             return report
         try:
-            self._loop(send_id, context, report, progress)
+            with _heap_frozen():
+                self._loop(send_id, context, report, progress)
         finally:
             with self.sessions.begin() as session:
                 release_lease(session, _lease_name(send_id), self.worker_id)
@@ -365,6 +371,25 @@ class _Context:
     categories: list[str]
     links: LinkMaker
     transport: Transport
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the cycle collector off what outlives the batches (ORM state, the rendered issue, modules).
+
+    Each batch makes some ten thousand short-lived dicts and lists, so collections come often, and
+    each full one walked the whole long-lived heap: a fifth of a send's time. Collect once, freeze what
+    is left (`gc.freeze`), collect the young less often during the send; all as before afterwards.
+    """
+    gc.collect()
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], SEND_GC_THRESHOLD), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _lease_name(send_id: int) -> str:

@@ -28,7 +28,9 @@ class Person(Protocol):
     @property
     def name(self) -> str | None: ...
     @property
-    def attributes(self) -> dict[str, Any]: ...
+    def first_name(self) -> Any: ...
+    @property
+    def last_name(self) -> Any: ...
 
 
 class LinkMaker:
@@ -56,7 +58,8 @@ class LinkMaker:
         delivery_id: int | None = None,
     ) -> dict[str, str]:
         """Merge values for one recipient; a test recipient (no subscriber) gets the sample links."""
-        return self.many([_Recipient(delivery_id, email, public_id, name, attributes)])[0]
+        first, last = attributes.get("first_name"), attributes.get("last_name")
+        return self.many([_Recipient(delivery_id, email, public_id, name, first, last)])[0]
 
     def many(self, people: Sequence[Person]) -> list[dict[str, str]]:
         """Merge values for each of `people`, in order, their links signed as one batch."""
@@ -74,7 +77,8 @@ class LinkMaker:
                 out.append(sample_values(self._publication, self._slug, email=p.email))
             else:
                 unsubscribe, manage = next(signed)
-                out.append(self._values(p.email, p.public_id, p.name, p.attributes, unsubscribe, manage))
+                first, last = _name_parts(p.name, p.first_name, p.last_name)
+                out.append(self._values(p.email, p.public_id, p.name, first, last, unsubscribe, manage))
         return out
 
     def _values(
@@ -82,11 +86,11 @@ class LinkMaker:
         email: str,
         public_id: str,
         name: str | None,
-        attributes: dict[str, Any],
+        first: str,
+        last: str,
         unsubscribe: str,
         manage: str,
     ) -> dict[str, str]:
-        first, last = _name_parts(name, attributes)
         return {
             "first_name": first,
             "last_name": last,
@@ -104,12 +108,14 @@ class _Recipient:
     email: str
     public_id: str | None
     name: str | None
-    attributes: dict[str, Any]
+    first_name: Any
+    last_name: Any
 
 
-def _name_parts(name: str | None, attributes: dict[str, Any]) -> tuple[str, str]:
-    first = str(attributes.get("first_name") or "").strip()
-    last = str(attributes.get("last_name") or "").strip()
+def _name_parts(name: str | None, first_name: Any, last_name: Any) -> tuple[str, str]:
+    """(first, last): the subscriber's first_name / last_name attributes, else split from their name."""
+    first = str(first_name or "").strip()
+    last = str(last_name or "").strip()
     if first or last:
         return first, last
     words = (name or "").split()
