@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,20 @@ def test_one_request_per_thousand_recipients_in_order(
     assert [r.delivery_id for r in results] == [e.delivery_id for e in batch.envelopes]
     assert {r.outcome for r in results} == {"accepted"}
     assert [results[0].provider_message_id, results[1000].provider_message_id] == ["msg-1", "msg-2"]
+
+
+def test_the_librarys_debug_log_names_the_body_size_not_the_recipients(
+    sendgrid_recorder: SendGridRecorder, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    batch = samples.batch(3)
+    with caplog.at_level(logging.DEBUG, logger="python_http_client"):
+        transport(sendgrid_recorder.url, sleeps).send_batch(batch)
+
+    payload_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("PAYLOAD:")]
+    assert len(payload_lines) == 1
+    assert payload_lines[0].endswith(" bytes>")  # the size, not 3 addresses and their signed links
+    assert not any(e.email in r.getMessage() for r in caplog.records for e in batch.envelopes)
+    assert sendgrid_recorder.accepted_recipients == [e.email for e in batch.envelopes]
 
 
 def test_each_recipient_reads_their_own_values_escaped_in_html_raw_in_text(
