@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import starmap
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -88,12 +88,35 @@ def plan_batches(session: Session, send_id: int, size: int) -> int:
     """
     if session.scalar(select(DeliveryBatch.id).where(DeliveryBatch.send_id == send_id).limit(1)):
         return 0
+    pending = (Delivery.send_id == send_id, Delivery.status == "pending")
+    first, last, count = session.execute(
+        select(func.min(Delivery.id), func.max(Delivery.id), func.count()).where(*pending)
+    ).one()
+    if not count:
+        return 0
+    if last - first + 1 == count:  # every id in between is one of them (the usual case): cut by arithmetic
+        starts = range(first, last + 1, size)
+        session.execute(
+            insert(DeliveryBatch),
+            [
+                {
+                    "send_id": send_id,
+                    "first_id": start,
+                    "last_id": min(start + size - 1, last),
+                    "size": min(size, last + 1 - start),
+                    "state": "pending",
+                    "attempts": 0,
+                }
+                for start in starts
+            ],
+        )
+        return len(starts)
     numbered = (
         select(
             Delivery.id,
             ((func.row_number().over(order_by=Delivery.id) - 1) // size).label("n"),
         )
-        .where(Delivery.send_id == send_id, Delivery.status == "pending")
+        .where(*pending)
         .subquery()
     )
     ranges = select(
@@ -105,8 +128,8 @@ def plan_batches(session: Session, send_id: int, size: int) -> int:
         literal(0),
     ).group_by(numbered.c.n)
     columns = ["send_id", "first_id", "last_id", "size", "state", "attempts"]
-    made = session.execute(insert(DeliveryBatch).from_select(columns, ranges))
-    return int(made.rowcount or 0)  # type: ignore[attr-defined]
+    made = session.execute(insert(DeliveryBatch).from_select(columns, ranges).returning(DeliveryBatch.id))
+    return len(made.all())
 
 
 def recover_stale(
@@ -165,8 +188,7 @@ def in_batch(send_id: int, first_id: int, last_id: int) -> Any:
     return Delivery.id.between(first_id, last_id) & (Delivery.send_id + 0 == send_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
+class Claimed(NamedTuple):
     """One claimed delivery row with what the merge needs, and whether its subscriber may be mailed now."""
 
     delivery_id: int

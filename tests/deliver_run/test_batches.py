@@ -1,0 +1,51 @@
+"""A send's delivery rows cut into batches: every pending row in exactly one batch, none larger than asked."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.db.tables import Delivery, DeliveryBatch, Send
+from newsletter.deliver.claims import plan_batches
+from newsletter.deliver.materialize import materialize
+from newsletter.schedule.sends import send_list_ids
+
+from .helpers import add_readers, schedule
+
+
+def materialised(sessions: sessionmaker[Session], send_id: int) -> list[int]:
+    with sessions.begin() as session:
+        send = session.get_one(Send, send_id)
+        materialize(session, send, send_list_ids=send_list_ids(session, send))
+    with sessions() as session:
+        return sorted(session.scalars(select(Delivery.id).where(Delivery.send_id == send_id)))
+
+
+@pytest.mark.parametrize("settled", [[], [3, 4, 17]], ids=["one-run-of-ids", "with-gaps"])
+def test_each_pending_row_is_in_exactly_one_batch_of_at_most_the_size(
+    session: Session, session_factory: sessionmaker[Session], settled: list[int]
+) -> None:
+    add_readers(session, "daily-brief", 25)
+    send_id = schedule(session_factory, transport="memory")
+    ids = materialised(session_factory, send_id)
+    with session_factory.begin() as db:  # rows already settled (say, skipped) are left out
+        db.execute(
+            update(Delivery).where(Delivery.id.in_([ids[i] for i in settled])).values(status="skipped")
+        )
+    pending = [delivery_id for i, delivery_id in enumerate(ids) if i not in settled]
+
+    with session_factory.begin() as db:
+        made = plan_batches(db, send_id, 10)
+    with session_factory() as db:
+        batches = db.scalars(
+            select(DeliveryBatch).where(DeliveryBatch.send_id == send_id).order_by(DeliveryBatch.id)
+        ).all()
+        cut = [[i for i in pending if batch.first_id <= i <= batch.last_id] for batch in batches]
+
+    assert made == len(batches) == 3
+    assert [len(rows) for rows in cut] == [batch.size for batch in batches] == [10, 10, len(pending) - 20]
+    assert sorted(i for rows in cut for i in rows) == pending  # each once, none left out
+    assert {batch.state for batch in batches} == {"pending"}
+    with session_factory.begin() as db:
+        assert plan_batches(db, send_id, 10) == 0  # once per send
