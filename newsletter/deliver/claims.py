@@ -80,18 +80,24 @@ def release_lease(session: Session, name: str, holder: str) -> None:
     )
 
 
-def plan_batches(session: Session, send_id: int, size: int) -> int:
+def plan_batches(
+    session: Session, send_id: int, size: int, *, made: tuple[int, int, int] | None = None
+) -> int:
     """Cut the send's pending rows into batches of `size` consecutive rows (by id), unless it has some.
 
     Once per send, when a worker first starts it (under the send's row lock or lease): ranges never
-    overlap, so no row can be claimed by two workers. Returns how many batches it made.
+    overlap, so no row can be claimed by two workers. `made`: (first id, last id, count) of the rows
+    materialising just made, all pending (saves a pass over them). Returns how many batches it made.
     """
     if session.scalar(select(DeliveryBatch.id).where(DeliveryBatch.send_id == send_id).limit(1)):
         return 0
     pending = (Delivery.send_id == send_id, Delivery.status == "pending")
-    first, last, count = session.execute(
-        select(func.min(Delivery.id), func.max(Delivery.id), func.count()).where(*pending)
-    ).one()
+    first, last, count = (
+        made
+        or session.execute(
+            select(func.min(Delivery.id), func.max(Delivery.id), func.count()).where(*pending)
+        ).one()
+    )
     if not count:
         return 0
     if last - first + 1 == count:  # every id in between is one of them (the usual case): cut by arithmetic
@@ -128,8 +134,8 @@ def plan_batches(session: Session, send_id: int, size: int) -> int:
         literal(0),
     ).group_by(numbered.c.n)
     columns = ["send_id", "first_id", "last_id", "size", "state", "attempts"]
-    made = session.execute(insert(DeliveryBatch).from_select(columns, ranges).returning(DeliveryBatch.id))
-    return len(made.all())
+    inserted = session.execute(insert(DeliveryBatch).from_select(columns, ranges).returning(DeliveryBatch.id))
+    return len(inserted.all())
 
 
 def recover_stale(

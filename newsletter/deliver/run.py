@@ -160,9 +160,10 @@ class SendRunner:
         recover_stale(
             session, send_id, self.worker_id, stale_before=stale_before, resend=resend, exclusive=exclusive
         )
+        made = None
         if not send.materialized:
-            materialize(session, send, send_list_ids=send_list_ids(session, send))
-        plan_batches(session, send_id, min(self.options.batch_size, transport.max_batch_size))
+            made = materialize(session, send, send_list_ids=send_list_ids(session, send))
+        plan_batches(session, send_id, min(self.options.batch_size, transport.max_batch_size), made=made)
         session.commit()
         return transport
 

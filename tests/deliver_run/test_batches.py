@@ -17,9 +17,32 @@ from .helpers import add_readers, schedule
 def materialised(sessions: sessionmaker[Session], send_id: int) -> list[int]:
     with sessions.begin() as session:
         send = session.get_one(Send, send_id)
-        materialize(session, send, send_list_ids=send_list_ids(session, send))
+        run = materialize(session, send, send_list_ids=send_list_ids(session, send))
     with sessions() as session:
-        return sorted(session.scalars(select(Delivery.id).where(Delivery.send_id == send_id)))
+        ids = sorted(session.scalars(select(Delivery.id).where(Delivery.send_id == send_id)))
+    assert (run.first, run.last, run.made) == (ids[0], ids[-1], len(ids))  # what it says it made
+    return ids
+
+
+def test_batches_cut_from_what_materialising_made_match_those_cut_from_the_table(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    add_readers(session, "daily-brief", 23)
+    told, looked = (schedule(session_factory, transport="memory") for _ in range(2))
+    ids = {send_id: materialised(session_factory, send_id) for send_id in (told, looked)}
+
+    with session_factory.begin() as db:
+        assert plan_batches(db, told, 10, made=(ids[told][0], ids[told][-1], len(ids[told]))) == 3
+        assert plan_batches(db, looked, 10) == 3
+    with session_factory() as db:
+        ranges = {
+            send_id: [
+                (b.first_id - ids[send_id][0], b.last_id - ids[send_id][0], b.size)
+                for b in db.scalars(select(DeliveryBatch).where(DeliveryBatch.send_id == send_id))
+            ]
+            for send_id in (told, looked)
+        }
+    assert ranges[told] == ranges[looked] == [(0, 9, 10), (10, 19, 10), (20, 22, 3)]
 
 
 @pytest.mark.parametrize("settled", [[], [3, 4, 17]], ids=["one-run-of-ids", "with-gaps"])
