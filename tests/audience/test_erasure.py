@@ -73,6 +73,8 @@ def test_erasure_scrubs_deliveries_and_events_and_keeps_report_figures(
     placeholders = session.scalars(select(Delivery.email).where(Delivery.email.like("erased-%"))).all()
     assert len(placeholders) == 2
     assert all(address.endswith("@erased.invalid") for address in placeholders)
+    linked = select(Delivery.id).where(Delivery.email.like("erased-%"), Delivery.subscriber_id.is_not(None))
+    assert session.scalars(linked).all() == []  # nothing still points at the erased person
 
 
 def _domain_totals(rows: Sequence[DomainRow]) -> tuple[int, int, Counter[str]]:

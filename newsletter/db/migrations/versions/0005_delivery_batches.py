@@ -73,6 +73,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE deliveries RESET (fillfactor)")
+    op.execute(  # ids of people deleted since: the foreign key coming back would refuse them
+        "UPDATE deliveries SET subscriber_id = NULL "
+        "WHERE subscriber_id IS NOT NULL AND subscriber_id NOT IN (SELECT id FROM subscribers)"
+    )
     with op.batch_alter_table("deliveries") as batch:
         batch.add_column(sa.Column("not_before", WHEN, nullable=True))
         batch.add_column(sa.Column("claimed_by", sa.String(100), nullable=True))
