@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,6 +24,7 @@ from newsletter.deliver.claims import (
     recover_stale,
     release_lease,
 )
+from newsletter.deliver.heap import heap_frozen
 from newsletter.deliver.marks import mark_batch, mark_rows, settle
 from newsletter.deliver.materialize import materialize
 from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
@@ -34,9 +33,6 @@ from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.sends import send_list_ids
 from newsletter.schedule.snapshot import publication_of, rendered_of
 from newsletter.schedule.states import transition
-
-SEND_GC_THRESHOLD = 10_000
-"""Allocations between young-generation collections while a send runs (Python's default: 700)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,7 @@ class SendRunner:
             self._fail(send_id, str(exc), report)
             return report
         try:
-            with _heap_frozen():
+            with heap_frozen():
                 self._loop(send_id, context, report, progress)
         finally:
             with self.sessions.begin() as session:
@@ -372,25 +368,6 @@ class _Context:
     categories: list[str]
     links: LinkMaker
     transport: Transport
-
-
-@contextmanager
-def _heap_frozen() -> Iterator[None]:
-    """Keep the cycle collector off what outlives the batches (ORM state, the rendered issue, modules).
-
-    Each batch makes some ten thousand short-lived dicts and lists, so collections come often, and
-    each full one walked the whole long-lived heap: a fifth of a send's time. Collect once, freeze what
-    is left (`gc.freeze`), collect the young less often during the send; all as before afterwards.
-    """
-    gc.collect()
-    gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], SEND_GC_THRESHOLD), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def _lease_name(send_id: int) -> str:
