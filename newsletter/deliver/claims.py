@@ -242,13 +242,19 @@ def claim_batch(
     )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    taken = session.execute(
-        update(DeliveryBatch)
-        .where(DeliveryBatch.id == due.scalar_subquery())
-        .values(state="sending", holder=me, claimed_at=now, attempts=DeliveryBatch.attempts + 1)
-        .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
-        .execution_options(synchronize_session=False)
-    ).first()
+    taken = (
+        session.connection()
+        .execute(
+            update(DeliveryBatch)
+            .where(DeliveryBatch.id == due.scalar_subquery())
+            .values(state="sending", holder=me, claimed_at=now, attempts=DeliveryBatch.attempts + 1)
+            .returning(
+                DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts
+            )
+            .execution_options(synchronize_session=False)
+        )
+        .first()
+    )
     if taken is None:
         return None
     batch_id, first_id, last_id, attempts = taken

@@ -69,11 +69,10 @@ def mark_rows(
         outcomes["retry" if values[0] == "pending" else values[0]] += len(ids)
     if covers_batch and len(groups) == 1:
         ((values, _ids),) = groups.items()
-        session.execute(
+        session.connection().execute(
             update(Delivery)
             .where(in_batch(batch.send_id, batch.first_id, batch.last_id), Delivery.status == "pending")
             .values(_row(None, values, batch.attempts))
-            .execution_options(synchronize_session=False)
         )
         return outcomes
     singles = [_row(ids[0], values, batch.attempts) for values, ids in groups.items() if len(ids) == 1]
@@ -82,11 +81,10 @@ def mark_rows(
     for values, ids in groups.items():
         if len(ids) > 1:
             for chunk in chunked(ids, 1000):
-                session.execute(
+                session.connection().execute(
                     update(Delivery)
                     .where(among(session, Delivery.id, chunk))
                     .values(_row(None, values, batch.attempts))
-                    .execution_options(synchronize_session=False)
                 )
     return outcomes
 
@@ -96,12 +94,7 @@ def settle(session: Session, batch_id: int, *, retry_at: datetime | None = None)
     values: dict[str, Any] = {"holder": None, "state": "done" if retry_at is None else "pending"}
     if retry_at is not None:
         values["not_before"] = retry_at
-    session.execute(
-        update(DeliveryBatch)
-        .where(DeliveryBatch.id == batch_id)
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(update(DeliveryBatch).where(DeliveryBatch.id == batch_id).values(values))
 
 
 def _values(result: DeliveryResult, now: datetime, give_up: bool, max_attempts: int) -> Values:
