@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import starmap
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
@@ -185,7 +185,7 @@ def recover_stale(
     return len(stale)
 
 
-def in_batch(send_id: int, first_id: int, last_id: int) -> Any:
+def in_batch(send_id: int, first_id: int, last_id: int) -> ColumnElement[bool]:
     """WHERE clause for a batch's delivery rows: a primary-key range scan.
 
     `send_id + 0` keeps the planner off the (send_id, email) index: SQLite would otherwise walk all

@@ -61,9 +61,13 @@ def mark_rows(
 ) -> Counter[str]:
     """Write each result to its row (a retry stays pending, or fails on the batch's last attempt)."""
     give_up = batch.attempts >= max_attempts
-    groups: defaultdict[Values, list[int]] = defaultdict(list)
+    # A request's verdict is shared by its rows: group by it first, work out the row values once per verdict.
+    verdicts: defaultdict[tuple[str, str | None, str], list[int]] = defaultdict(list)
     for result in results:
-        groups[_values(result, now, give_up, max_attempts)].append(result.delivery_id)
+        verdicts[result.outcome, result.provider_message_id, result.detail].append(result.delivery_id)
+    groups: defaultdict[Values, list[int]] = defaultdict(list)
+    for (outcome, message_id, detail), ids in verdicts.items():
+        groups[_values(outcome, message_id, detail, now, give_up, max_attempts)].extend(ids)
     outcomes: Counter[str] = Counter()
     for values, ids in groups.items():
         outcomes["retry" if values[0] == "pending" else values[0]] += len(ids)
@@ -97,14 +101,15 @@ def settle(session: Session, batch_id: int, *, retry_at: datetime | None = None)
     session.connection().execute(update(DeliveryBatch).where(DeliveryBatch.id == batch_id).values(values))
 
 
-def _values(result: DeliveryResult, now: datetime, give_up: bool, max_attempts: int) -> Values:
-    detail = result.detail or None
-    if result.outcome == "retry" and give_up:
-        return ("failed", f"gave up after {max_attempts} attempts: {result.detail}", None, None)
-    if result.outcome == "retry":
-        return ("pending", detail, None, None)
-    sent_at = now if result.outcome == "accepted" else None
-    return (result.outcome, detail, sent_at, result.provider_message_id)
+def _values(
+    outcome: str, message_id: str | None, detail: str, now: datetime, give_up: bool, max_attempts: int
+) -> Values:
+    if outcome == "retry" and give_up:
+        return ("failed", f"gave up after {max_attempts} attempts: {detail}", None, None)
+    if outcome == "retry":
+        return ("pending", detail or None, None, None)
+    sent_at = now if outcome == "accepted" else None
+    return (outcome, detail or None, sent_at, message_id)
 
 
 def _row(delivery_id: int | None, values: Values, attempts: int) -> dict[str, Any]:

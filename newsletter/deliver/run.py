@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -59,6 +60,11 @@ class RunReport:
     def add(self, outcome: str, n: int = 1) -> None:
         """Count `n` rows with `outcome`."""
         self.counts[outcome] = self.counts.get(outcome, 0) + n
+
+    def add_all(self, outcomes: Counter[str]) -> None:
+        """Count rows by outcome."""
+        for outcome, n in outcomes.items():
+            self.add(outcome, n)
 
 
 Progress = Callable[[int, int], None]
@@ -280,8 +286,7 @@ class SendRunner:
             max_attempts=self.options.max_attempts,
             retry_base_seconds=self.options.retry_base_seconds,
         )
-        for outcome, n in outcomes.items():
-            report.add(outcome, n)
+        report.add_all(outcomes)
 
     def _refused(self, batch: ClaimedBatch, refusal: ProviderRefused, report: RunReport) -> None:
         """Mark what was settled, put the batch back to pending (this claim uncounted), fail the send once."""
@@ -294,8 +299,7 @@ class SendRunner:
                 now=clock.now(),
                 max_attempts=self.options.max_attempts,
             )
-            for outcome, n in outcomes.items():
-                report.add(outcome, n)
+            report.add_all(outcomes)
             session.execute(
                 update(DeliveryBatch)
                 .where(DeliveryBatch.id == batch.batch_id)
