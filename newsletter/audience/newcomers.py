@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience.bulk import json_text
 from newsletter.audience.staging import Record
 from newsletter.db.tables import new_public_ids
-from newsletter.db.triggers import may_skip_triggers
+from newsletter.db.triggers import foreign_keys_proven, may_skip_triggers
 from newsletter.errors import NotFound
 
 _TEMP = "import_newcomers"
@@ -78,13 +78,9 @@ class Newcomers:
                     )
             if self.trust_fresh_keys:
                 self._lock_list(cursor)
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            try:
+            with foreign_keys_proven(self.session, allowed=self.trust_fresh_keys):
                 cursor.execute(_ADD, {"now": now, "list_id": self.list_id, "source": self.source})
                 late = [email for (email,) in cursor.fetchall()]
-            finally:
-                if self.trust_fresh_keys:
-                    cursor.execute("SET LOCAL session_replication_role = origin")
             cursor.execute(f"DELETE FROM {_TEMP}")  # noqa: S608 (our table name)
         return late
 

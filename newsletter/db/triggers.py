@@ -25,16 +25,17 @@ def may_skip_triggers(cursor: Any) -> bool:
 
 
 @contextmanager
-def foreign_keys_proven(session: Session) -> Iterator[bool]:
+def foreign_keys_proven(session: Session, *, allowed: bool | None = None) -> Iterator[bool]:
     """Run the block with foreign-key triggers off where PostgreSQL lets this role; yields whether it did.
 
     Only for statements whose every key the caller has made certain in the same transaction (a row it
     locked, or rows the statement itself creates): constraints stay, other writes are checked as usual.
-    Elsewhere (SQLite, an unprivileged role) the block runs with every check, only slower.
+    Elsewhere (SQLite, an unprivileged role) the block runs with every check, only slower. `allowed`:
+    the answer of `may_skip_triggers` when the caller already has it (None: ask the database).
     """
     skip = False
     if session.get_bind().dialect.name == "postgresql":
-        skip = may_skip_triggers(session.connection().connection.driver_connection.cursor())  # type: ignore[union-attr]
+        skip = allowed if allowed is not None else _may_skip_here(session)
     if skip:
         session.execute(text("SET LOCAL session_replication_role = replica"))
     try:
@@ -42,3 +43,7 @@ def foreign_keys_proven(session: Session) -> Iterator[bool]:
     finally:
         if skip:
             session.execute(text("SET LOCAL session_replication_role = origin"))
+
+
+def _may_skip_here(session: Session) -> bool:
+    return may_skip_triggers(session.connection().connection.driver_connection.cursor())  # type: ignore[union-attr]
