@@ -183,16 +183,15 @@ def timed_stages() -> dict[str, float]:
     return spent
 
 
-def make_runner(url: str, host: str, batch_size: int) -> Any:
-    """A SendRunner on `url` sending through the SendGrid transport to the stand-in at `host`."""
+def make_runner(sessions: Any, host: str, batch_size: int) -> Any:
+    """A SendRunner on `sessions` sending through the SendGrid transport to the stand-in at `host`."""
     from newsletter.audience.tokens import TokenSigner
-    from newsletter.db.session import make_engine, make_session_factory
     from newsletter.deliver.claims import worker_identity
     from newsletter.deliver.run import RunOptions, SendRunner
     from newsletter.deliver.sendgrid import SendGridTransport
 
     return SendRunner(
-        make_session_factory(make_engine(url)),
+        sessions,
         SendGridTransport("SG.bench", host=host),
         TokenSigner("bench-secret-key-" + "x" * 32),
         worker_identity(),
@@ -202,7 +201,9 @@ def make_runner(url: str, host: str, batch_size: int) -> Any:
 
 def helper_worker(url: str, send_id: int, host: str, batch_size: int) -> None:
     """Another worker process on the same send (PostgreSQL): waits for "go" on stdin, runs, prints figures."""
-    runner = make_runner(url, host, batch_size)
+    from newsletter.db.session import make_engine, make_session_factory
+
+    runner = make_runner(make_session_factory(make_engine(url)), host, batch_size)
     sys.stdin.readline()
     report = runner.run(send_id)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -220,6 +221,7 @@ def child(
     from newsletter.content.load import load_issue
     from newsletter.db.migrate import upgrade
     from newsletter.db.session import make_engine, make_session_factory
+    from newsletter.db.tables import Send
     from newsletter.render import render_issue
     from newsletter.schedule.sends import create_send
 
@@ -239,7 +241,7 @@ def child(
         send_id = create_send(
             session, rendered, issue.publication, list_names=["bench"], transport="sendgrid"
         ).id
-    runner = make_runner(url, host, batch_size)
+    runner = make_runner(sessions, host, batch_size)
     helpers = [
         subprocess.Popen(
             [sys.executable, __file__, "--helper", url, str(send_id), host, str(batch_size)],
@@ -266,6 +268,8 @@ def child(
         profiler.disable()
         profiler.dump_stats(profile)
     seconds = time.perf_counter() - started
+    with sessions() as session:
+        status = session.get_one(Send, send_id).status
     engine.dispose()
     counts = dict(report.counts)
     for share in shares:
@@ -274,7 +278,7 @@ def child(
     print(
         json.dumps(
             {
-                "status": _final_status(url, send_id),
+                "status": status,
                 "accepted": counts.get("accepted", 0),
                 "counts": counts,
                 "helper_peak_mb": max((share["peak_mb"] for share in shares), default=0),
@@ -286,18 +290,6 @@ def child(
             }
         )
     )
-
-
-def _final_status(url: str, send_id: int) -> str:
-    from newsletter.db.session import make_engine, make_session_factory
-    from newsletter.db.tables import Send
-
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            return session.get_one(Send, send_id).status
-    finally:
-        engine.dispose()
 
 
 # ---------------------------------------------------------------- driving it
