@@ -113,6 +113,29 @@ def migrated_database(
         admin.dispose()
 
 
+@pytest.fixture
+def blank_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """A database of the test's backend with nothing in it, not even migrations (for migration tests)."""
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/blank.db")
+        yield engine
+        engine.dispose()
+        return
+    base = _postgres_base_url()
+    schema = f"blank_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(_with_schema(base, schema))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def _empty_tables(database: MigratedDatabase) -> None:
     present = set(inspect(database.engine).get_table_names())
     tables = [table for table in Base.metadata.sorted_tables if table.name in present]

@@ -202,7 +202,7 @@ SEND_STATUSES = ("draft", "scheduled", "sending", "paused", "sent", "cancelled",
 DELIVERY_STATUSES = ("pending", "sending", "accepted", "failed", "unknown", "skipped")
 """A row waits `pending` (also while its batch is in flight), then is settled; "sending" is no longer
 written (rows of the pre-batch design; migration 0005 turned any left into "unknown")."""
-BATCH_STATES = ("pending", "sending", "done")
+BATCH_STATES = ("pending", "claimed", "sending", "done")
 
 
 class Send(Base):
@@ -287,6 +287,9 @@ class DeliveryBatch(Base):
     locked FOR UPDATE SKIP LOCKED on PostgreSQL) instead of a thousand delivery rows. `state` is
     pending → sending (claimed by `holder`, committed before the request goes) → done; a batch with
     rows to retry goes back to pending until `not_before`. Only the batch's rows still `pending` are sent.
+    On PostgreSQL a worker claims one batch ahead: `claimed` (held, rows read, nothing sent) becomes
+    `sending` in the commit that records the previous batch's outcomes; a stopped worker's `claimed`
+    batches go back to pending, never to unknown.
     """
 
     __tablename__ = "delivery_batches"

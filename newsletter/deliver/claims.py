@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from itertools import starmap
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
@@ -141,21 +141,23 @@ def plan_batches(
 def recover_stale(
     session: Session, send_id: int, me: str, *, stale_before: datetime, resend: bool, exclusive: bool
 ) -> int:
-    """Batches left `sending` by a stopped worker: pending again if resending is harmless, else done
-    with their unsent rows `unknown` (never blindly re-sent). Returns how many batches it recovered.
+    """Batches a stopped worker held: `claimed` ones (nothing sent) pending again; `sending` ones
+    pending again if resending is harmless, else done with their unsent rows `unknown` (never blindly
+    re-sent). Returns how many batches it recovered.
 
     With `exclusive` (we hold the send's lease) every other holder's claim is stale; otherwise a claim
     is stale when older than `stale_before` or its holder is a dead process on this host.
     """
     query = select(
         DeliveryBatch.id,
+        DeliveryBatch.state,
         DeliveryBatch.first_id,
         DeliveryBatch.last_id,
         DeliveryBatch.holder,
         DeliveryBatch.claimed_at,
     ).where(
         DeliveryBatch.send_id == send_id,
-        DeliveryBatch.state == "sending",
+        DeliveryBatch.state.in_(("claimed", "sending")),
         or_(DeliveryBatch.holder.is_(None), DeliveryBatch.holder != me),
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -168,7 +170,12 @@ def recover_stale(
         or row.claimed_at < stale_before
         or holder_is_dead(row.holder or "")
     ]
+    unclaim = [row.id for row in stale if row.state == "claimed"]
+    if unclaim:
+        session.execute(_unclaimed(DeliveryBatch.id.in_(unclaim)))
     for row in stale:
+        if row.state == "claimed":
+            continue
         if not resend:
             session.execute(
                 update(Delivery)
@@ -183,6 +190,27 @@ def recover_stale(
             .execution_options(synchronize_session=False)
         )
     return len(stale)
+
+
+def release_claimed(session: Session, send_id: int, me: str) -> int:
+    """`me`'s batches claimed ahead and not sent go back to pending, that claim uncounted; how many."""
+    released = session.execute(
+        _unclaimed(
+            DeliveryBatch.send_id == send_id,
+            DeliveryBatch.holder == me,
+            DeliveryBatch.state == "claimed",
+        )
+    )
+    return int(released.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _unclaimed(*where: ColumnElement[bool]) -> Update:
+    return (
+        update(DeliveryBatch)
+        .where(*where)
+        .values(state="pending", holder=None, attempts=DeliveryBatch.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def in_batch(send_id: int, first_id: int, last_id: int) -> ColumnElement[bool]:

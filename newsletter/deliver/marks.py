@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from newsletter.audience.bulk import among
@@ -24,6 +24,19 @@ from newsletter.deliver.transport import DeliveryResult, chunked
 
 Values = tuple[str, str | None, datetime | None, str | None]
 """(status, detail, sent_at, provider_message_id) of a marked row."""
+
+Parameters = dict[str, Any] | list[dict[str, Any]] | None
+
+
+class Write(NamedTuple):
+    """One statement that records outcomes, with its parameters (a list: executed once per item).
+
+    Built apart from running them so PostgreSQL's pipelined loop can send them down its own
+    connection (`deliver/pipeline.py`) while the usual path runs them on the session.
+    """
+
+    statement: Update
+    parameters: Parameters = None
 
 
 def mark_batch(
@@ -40,14 +53,38 @@ def mark_batch(
 
     `covers_batch`: `results` answer for every row of the batch still pending (none was left out).
     """
-    outcomes = mark_rows(
+    writes, outcomes = batch_writes(
+        session,
+        batch,
+        results,
+        covers_batch=covers_batch,
+        now=now,
+        max_attempts=max_attempts,
+        retry_base_seconds=retry_base_seconds,
+    )
+    run_writes(session, writes)
+    return outcomes
+
+
+def batch_writes(
+    session: Session,
+    batch: ClaimedBatch,
+    results: Sequence[DeliveryResult],
+    *,
+    covers_batch: bool,
+    now: datetime,
+    max_attempts: int,
+    retry_base_seconds: float,
+) -> tuple[list[Write], Counter[str]]:
+    """What `mark_batch` writes (rows, then the batch settled), and the rows' outcomes."""
+    writes, outcomes = row_writes(
         session, batch, results, covers_batch=covers_batch, now=now, max_attempts=max_attempts
     )
     retry_at = None
     if outcomes["retry"]:
         retry_at = now + timedelta(seconds=retry_base_seconds * 2 ** (batch.attempts - 1))
-    settle(session, batch.batch_id, retry_at=retry_at)
-    return outcomes
+    writes.append(settle_write(batch.batch_id, retry_at=retry_at))
+    return writes, outcomes
 
 
 def mark_rows(
@@ -60,6 +97,23 @@ def mark_rows(
     max_attempts: int,
 ) -> Counter[str]:
     """Write each result to its row (a retry stays pending, or fails on the batch's last attempt)."""
+    writes, outcomes = row_writes(
+        session, batch, results, covers_batch=covers_batch, now=now, max_attempts=max_attempts
+    )
+    run_writes(session, writes)
+    return outcomes
+
+
+def row_writes(
+    session: Session,
+    batch: ClaimedBatch,
+    results: Sequence[DeliveryResult],
+    *,
+    covers_batch: bool,
+    now: datetime,
+    max_attempts: int,
+) -> tuple[list[Write], Counter[str]]:
+    """The statements writing each result to its row, and the rows' outcomes ("retry": left pending)."""
     give_up = batch.attempts >= max_attempts
     # A request's verdict is shared by its rows: group by it first, work out the row values once per verdict.
     verdicts: defaultdict[tuple[str, str | None, str], list[int]] = defaultdict(list)
@@ -73,32 +127,47 @@ def mark_rows(
         outcomes["retry" if values[0] == "pending" else values[0]] += len(ids)
     if covers_batch and len(groups) == 1:
         ((values, _ids),) = groups.items()
-        session.connection().execute(
+        whole = (
             update(Delivery)
             .where(in_batch(batch.send_id, batch.first_id, batch.last_id), Delivery.status == "pending")
             .values(_row(None, values, batch.attempts))
         )
-        return outcomes
+        return [Write(whole)], outcomes
+    writes: list[Write] = []
     singles = [_row(ids[0], values, batch.attempts) for values, ids in groups.items() if len(ids) == 1]
     if singles:
-        session.execute(update(Delivery), singles)
+        writes.append(Write(update(Delivery).where(Delivery.id == bindparam("row_id")), singles))
     for values, ids in groups.items():
         if len(ids) > 1:
             for chunk in chunked(ids, 1000):
-                session.connection().execute(
-                    update(Delivery)
-                    .where(among(session, Delivery.id, chunk))
-                    .values(_row(None, values, batch.attempts))
+                writes.append(
+                    Write(
+                        update(Delivery)
+                        .where(among(session, Delivery.id, chunk))
+                        .values(_row(None, values, batch.attempts))
+                    )
                 )
-    return outcomes
+    return writes, outcomes
 
 
 def settle(session: Session, batch_id: int, *, retry_at: datetime | None = None) -> None:
     """The batch is done; or, with `retry_at`, pending again from then on (its unsettled rows retried)."""
+    run_writes(session, [settle_write(batch_id, retry_at=retry_at)])
+
+
+def settle_write(batch_id: int, *, retry_at: datetime | None = None) -> Write:
+    """What `settle` writes."""
     values: dict[str, Any] = {"holder": None, "state": "done" if retry_at is None else "pending"}
     if retry_at is not None:
         values["not_before"] = retry_at
-    session.connection().execute(update(DeliveryBatch).where(DeliveryBatch.id == batch_id).values(values))
+    return Write(update(DeliveryBatch).where(DeliveryBatch.id == batch_id).values(values))
+
+
+def run_writes(session: Session, writes: Sequence[Write]) -> None:
+    """Run `writes` in order on the session's connection (Core: no ORM bulk-update machinery)."""
+    connection = session.connection()
+    for write in writes:
+        connection.execute(write.statement, write.parameters)
 
 
 def _values(
@@ -114,7 +183,7 @@ def _values(
 
 def _row(delivery_id: int | None, values: Values, attempts: int) -> dict[str, Any]:
     status, detail, sent_at, message_id = values
-    row: dict[str, Any] = {} if delivery_id is None else {"id": delivery_id}
+    row: dict[str, Any] = {} if delivery_id is None else {"row_id": delivery_id}
     row.update(
         status=status, detail=detail, sent_at=sent_at, provider_message_id=message_id, attempts=attempts
     )

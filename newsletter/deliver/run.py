@@ -26,14 +26,26 @@ from newsletter.deliver.claims import (
     release_lease,
 )
 from newsletter.deliver.heap import heap_frozen
-from newsletter.deliver.marks import mark_batch, mark_rows, settle
+from newsletter.deliver.marks import Write, batch_writes, mark_batch, mark_rows, settle, settle_write
 from newsletter.deliver.materialize import materialize
-from newsletter.deliver.transport import DeliveryResult, Envelope, OutgoingBatch, Transport
+from newsletter.deliver.pipeline import ClaimLine
+from newsletter.deliver.transport import (
+    DeliveryResult,
+    Envelope,
+    OutgoingBatch,
+    Request,
+    Transport,
+    prepared,
+)
 from newsletter.deliver.values import LinkMaker
 from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.sends import send_list_ids
 from newsletter.schedule.snapshot import publication_of, rendered_of
 from newsletter.schedule.states import transition
+
+SKIPPED_AT_CLAIM = "unsubscribed, suppressed or erased before this batch was sent"
+OPEN_BATCH_STATES = ("pending", "claimed", "sending")
+"""Batch states that keep a send from finishing."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,7 @@ class SendRunner:
             if transport is None:
                 report.status = session.get_one(Send, send_id).status
                 return report
+            loop = self._pipelined_loop if _locks(session) else self._loop
         try:
             context = self._context(send_id, transport)
         except ScheduleError as exc:  # e.g. a tampered snapshot: the send fails, other sends go on
@@ -107,7 +120,7 @@ class SendRunner:
             return report
         try:
             with heap_frozen():
-                self._loop(send_id, context, report, progress)
+                loop(send_id, context, report, progress)
         finally:
             with self.sessions.begin() as session:
                 release_lease(session, _lease_name(send_id), self.worker_id)
@@ -206,6 +219,94 @@ class SendRunner:
                     return
                 sent = (batch, results, len(sendable) == len(batch.rows))
 
+    def _pipelined_loop(
+        self, send_id: int, context: _Context, report: RunReport, progress: Progress | None
+    ) -> None:
+        """PostgreSQL: as `_loop`, with one batch claimed ahead and each round trip overlapping work.
+
+        Per round, one pipelined transaction carries the sent batch's outcomes, the hand-over of the
+        upcoming batch (claimed → sending) and the claim of the one after; the server runs it while
+        this process builds the upcoming batch's request, which goes only once the hand-over committed.
+        """
+        list_ids = None if context.is_test else context.list_ids
+        with (
+            self.sessions() as session,
+            ClaimLine(session.get_bind().engine, send_id, self.worker_id, list_ids=list_ids) as line,
+        ):
+            sent: tuple[ClaimedBatch, list[DeliveryResult], bool] | None = None
+            upcoming: ClaimedBatch | None = None
+            while True:
+                stop = self.should_stop()
+                now = clock.now()
+                writes: list[Write] = []
+                outcomes: Counter[str] = Counter()
+                if sent is not None:
+                    batch, results, covers = sent
+                    marks, outcomes = batch_writes(
+                        session,
+                        batch,
+                        results,
+                        covers_batch=covers and len(results) == len(batch.rows),
+                        now=now,
+                        max_attempts=self.options.max_attempts,
+                        retry_base_seconds=self.options.retry_base_seconds,
+                    )
+                    writes += marks
+                sendable: list[Claimed] = []
+                if upcoming is not None:
+                    sendable, skips = self._mailable_rows(session, upcoming.rows, context)
+                    writes += skips
+                    outcomes["skipped"] += len(upcoming.rows) - len(sendable)
+                    if not sendable:
+                        writes.append(settle_write(upcoming.batch_id))
+                hand_over = upcoming if upcoming is not None and sendable and not stop else None
+                line.submit(
+                    writes, hand_over=hand_over.batch_id if hand_over else None, claim=not stop, now=now
+                )
+                request = self._prepare(hand_over, context, sendable) if hand_over is not None else None
+                answer = line.collect()
+                report.add_all(+outcomes)
+                if sent is not None and progress is not None:
+                    progress(*self._progress(send_id))
+                sent, upcoming = None, answer.claimed
+                if hand_over is not None and request is not None and answer.handed_over:
+                    try:
+                        results = request()
+                    except ProviderRefused as exc:
+                        line.release()
+                        self._refused(hand_over, exc, report)
+                        return
+                    sent = (hand_over, results, len(sendable) == len(hand_over.rows))
+                    continue
+                if upcoming is not None:
+                    continue
+                line.release()  # the hand-over was refused (paused, cancelled) or we are stopping
+                if stop:
+                    report.status = "sending"
+                    return
+                if answer.status != "sending":
+                    report.status = answer.status
+                    return
+                if self._finish_or_wait(send_id, report):
+                    return
+
+    def _mailable_rows(
+        self, session: Session, claimed: list[Claimed], context: _Context
+    ) -> tuple[list[Claimed], list[Write]]:
+        """The claimed rows still to be mailed, and the write skipping the rest."""
+        if context.is_test or not claimed:
+            return claimed, []
+        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or not c.mailable]
+        if not skipped:
+            return claimed, []
+        skip = Write(
+            update(Delivery)
+            .where(among(session, Delivery.id, skipped))
+            .values(status="skipped", detail=SKIPPED_AT_CLAIM)
+        )
+        dropped = set(skipped)
+        return [c for c in claimed if c.delivery_id not in dropped], [skip]
+
     def _next_batch(
         self, session: Session, send_id: int, context: _Context, report: RunReport
     ) -> tuple[ClaimedBatch | None, list[Claimed]]:
@@ -240,9 +341,7 @@ class SendRunner:
             session.execute(
                 update(Delivery)
                 .where(among(session, Delivery.id, skipped))
-                .values(
-                    status="skipped", detail="unsubscribed, suppressed or erased before this batch was sent"
-                )
+                .values(status="skipped", detail=SKIPPED_AT_CLAIM)
                 .execution_options(synchronize_session=False)
             )
             report.add("skipped", len(skipped))
@@ -253,6 +352,14 @@ class SendRunner:
         self, claim: ClaimedBatch, context: _Context, claimed: list[Claimed], report: RunReport
     ) -> list[DeliveryResult] | None:
         """Send one claimed batch; its results, or None when the provider refused the whole send (failed)."""
+        try:
+            return self._prepare(claim, context, claimed)()
+        except ProviderRefused as exc:
+            self._refused(claim, exc, report)
+            return None
+
+    def _prepare(self, claim: ClaimedBatch, context: _Context, claimed: list[Claimed]) -> Request:
+        """The batch's merge values and requests, built; calling the result sends it."""
         values = context.links.many(claimed)
         envelopes = [Envelope(c.delivery_id, c.email, v) for c, v in zip(claimed, values, strict=True)]
         batch = OutgoingBatch(
@@ -263,11 +370,7 @@ class SendRunner:
             is_test=context.is_test,
             categories=context.categories,
         )
-        try:
-            return context.transport.send_batch(batch)
-        except ProviderRefused as exc:
-            self._refused(claim, exc, report)
-            return None
+        return prepared(context.transport, batch)
 
     def _mark(
         self,
@@ -314,7 +417,7 @@ class SendRunner:
             open_batches = dict(
                 session.execute(
                     select(DeliveryBatch.state, func.count())
-                    .where(DeliveryBatch.send_id == send_id, DeliveryBatch.state.in_(("pending", "sending")))
+                    .where(DeliveryBatch.send_id == send_id, DeliveryBatch.state.in_(OPEN_BATCH_STATES))
                     .group_by(DeliveryBatch.state)
                 ).all()
             )

@@ -23,6 +23,7 @@ from newsletter.deliver.transport import (
     Envelope,
     Outcome,
     OutgoingBatch,
+    Request,
     chunked,
     missing_values,
     required_values,
@@ -155,6 +156,10 @@ class SendGridTransport:
 
         ProviderRefused (carrying the results settled before it) when SendGrid refuses the API key.
         """
+        return self.prepare_batch(batch)()
+
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """Build the batch's request bodies now (no network); the returned call sends them."""
         required = required_values(batch.rendered)
         results: list[DeliveryResult | None] = [None] * len(batch.envelopes)
         sendable: list[tuple[int, Envelope]] = []
@@ -165,21 +170,28 @@ class SendGridTransport:
             else:
                 sendable.append((index, envelope))
         marked = mark_issue(batch)
-        for chunk in chunked(sendable, self.max_batch_size):
-            envelopes = [envelope for _, envelope in chunk]
-            try:
-                answers = self._send_request(batch, marked, envelopes)
-            except ProviderRefused as exc:
-                raise ProviderRefused(str(exc), [r for r in results if r is not None]) from None
-            for (index, _), result in zip(chunk, answers, strict=True):
-                results[index] = result
-        return [r for r in results if r is not None]
+        requests = [
+            (chunk, self._body(batch, marked, [envelope for _, envelope in chunk]))
+            for chunk in chunked(sendable, self.max_batch_size)
+        ]
 
-    def _send_request(
-        self, batch: OutgoingBatch, marked: MarkedIssue, envelopes: Sequence[Envelope]
-    ) -> list[DeliveryResult]:
+        def send() -> list[DeliveryResult]:
+            for chunk, body in requests:
+                try:
+                    answers = self._send_request(body, [envelope for _, envelope in chunk])
+                except ProviderRefused as exc:
+                    raise ProviderRefused(str(exc), [r for r in results if r is not None]) from None
+                for (index, _), result in zip(chunk, answers, strict=True):
+                    results[index] = result
+            return [r for r in results if r is not None]
+
+        return send
+
+    def _body(self, batch: OutgoingBatch, marked: MarkedIssue, envelopes: Sequence[Envelope]) -> RequestBody:
         payload = build_payload(batch, envelopes, marked=marked, sandbox=self._sandbox)
-        body = RequestBody(orjson.dumps(payload))
+        return RequestBody(orjson.dumps(payload))
+
+    def _send_request(self, body: RequestBody, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
         verdict = self._post_with_retries(body)
         if verdict.outcome == "refused":
             raise ProviderRefused(f"SendGrid refused the API key or its permissions: {verdict.detail}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from functools import partial
 from typing import Literal, NamedTuple, Protocol, TypeVar
 
 from newsletter.content.merge_tags import SYSTEM_TAGS
@@ -77,6 +78,22 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release connections; the transport may be used again afterwards."""
         ...
+
+
+Request = Callable[[], list[DeliveryResult]]
+"""A batch made ready to go: calling it sends it and answers as `Transport.send_batch` does."""
+
+
+def prepared(transport: Transport, batch: OutgoingBatch) -> Request:
+    """`batch` made ready to send, with nothing sent yet: the work a runner may do before its claim commits.
+
+    A transport with `prepare_batch(batch) -> Request` builds its requests there (SendGrid: the
+    payloads); any other one does all its work when the request is called.
+    """
+    prepare: Callable[[OutgoingBatch], Request] | None = getattr(transport, "prepare_batch", None)
+    if prepare is None:
+        return partial(transport.send_batch, batch)
+    return prepare(batch)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

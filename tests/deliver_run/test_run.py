@@ -120,14 +120,19 @@ def test_each_reader_gets_one_smtp_message_with_their_own_values_and_unsubscribe
     assert statuses(session_factory, send_id) == dict.fromkeys(everyone, "accepted")
 
 
-def claim_first_batch_as(sessions: sessionmaker[Session], send_id: int, holder: str) -> list[str]:
-    """Leave the first batch `sending` held by `holder`, as a worker mid-request leaves it; its rows."""
+def claim_first_batch_as(
+    sessions: sessionmaker[Session], send_id: int, holder: str, state: str = "sending"
+) -> list[str]:
+    """Leave the first batch `sending` held by `holder`, as a worker mid-request leaves it; its rows.
+
+    With state="claimed": as a PostgreSQL worker leaves the batch it claimed ahead (nothing sent).
+    """
     with sessions.begin() as session:
         batch = session.scalars(
             select(DeliveryBatch).where(DeliveryBatch.send_id == send_id).order_by(DeliveryBatch.id)
         ).first()
         assert batch is not None
-        batch.state, batch.holder, batch.claimed_at, batch.attempts = "sending", holder, clock.now(), 1
+        batch.state, batch.holder, batch.claimed_at, batch.attempts = state, holder, clock.now(), 1
         rows = select(Delivery.email).where(Delivery.id.between(batch.first_id, batch.last_id))
         return sorted(session.scalars(rows))
 
@@ -180,6 +185,53 @@ def test_a_dead_workers_claims_are_unknown_with_sendgrid_and_not_resent(
             UNKNOWN_AFTER_CRASH
         }
     assert send_status(session_factory, send_id) == "sent"
+
+
+def test_a_batch_a_dead_worker_claimed_ahead_is_sent_by_the_next_worker_not_given_up_as_unknown(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    signer: TokenSigner,
+    sendgrid_recorder: SendGridRecorder,
+) -> None:
+    everyone = add_readers(session, "daily-brief", 6)
+    send_id = schedule(session_factory)
+    runner = make_runner(session_factory, SendGridTransport("SG.test", host=sendgrid_recorder.url), signer, 3)
+    runner.should_stop = lambda: True
+    runner.run(send_id)
+    dead = DEAD_WORKER.format(host=socket.gethostname())
+    assert claim_first_batch_as(session_factory, send_id, dead, state="claimed") == everyone[:3]
+    runner.should_stop = lambda: False
+
+    report = runner.run(send_id)
+
+    assert report.counts == {"accepted": 6}
+    assert sorted(sendgrid_recorder.accepted_recipients) == everyone
+    assert counts(session_factory, send_id) == {"accepted": 6}
+    with session_factory() as db:  # the dead worker's claim was taken back, not counted as an attempt
+        assert db.scalars(select(DeliveryBatch.attempts).order_by(DeliveryBatch.id)).all() == [1, 1]
+
+
+def test_a_worker_told_to_stop_leaves_no_batch_claimed_and_the_next_run_sends_the_rest_once(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
+) -> None:
+    everyone = add_readers(session, "daily-brief", 30)
+    send_id = schedule(session_factory, transport="memory")
+    transport = MemoryTransport()
+    runner = make_runner(session_factory, transport, signer)
+    runner.should_stop = lambda: len(transport.batches) == 1
+
+    assert runner.run(send_id).status == "sending"
+
+    with session_factory() as db:
+        batches = db.execute(
+            select(DeliveryBatch.state, DeliveryBatch.attempts, DeliveryBatch.holder).order_by(
+                DeliveryBatch.id
+            )
+        ).all()
+    assert [tuple(b) for b in batches] == [("done", 1, None), ("pending", 0, None), ("pending", 0, None)]
+    runner.should_stop = lambda: False
+    assert runner.run(send_id).status == "sent"
+    assert exactly_once(m.to for m in transport.delivered) == exactly_once(everyone)
 
 
 def test_on_postgresql_a_live_workers_claims_are_left_to_it_until_stale(
