@@ -47,16 +47,11 @@ from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_
 from newsletter.audience.bulk import among
 from newsletter.audience.erasure import erased_among, is_placeholder, scrub_detail, scrub_text
 from newsletter.audience.suppressions import suppress_hash
+from newsletter.db.counters import Deltas, add_counters
 from newsletter.db.tables import Delivery
 from newsletter.events import kinds
 from newsletter.events.sendgrid_webhook import Event
-from newsletter.events.store import (
-    DeliveryState,
-    add_counters,
-    insert_events,
-    lock_deliveries,
-    update_deliveries,
-)
+from newsletter.events.store import DeliveryState, insert_events, lock_deliveries, update_deliveries
 
 SOURCE = "sendgrid-webhook"
 LINK_KEY_LENGTH = 1000
@@ -81,9 +76,6 @@ class Target(NamedTuple):
     send_id: int
     domain: str
     email: str
-
-
-Deltas = Counter[tuple[int, str, str]]
 
 
 def ingest(session: Session, events: Sequence[Event], *, received_at: datetime | None = None) -> IngestResult:
