@@ -2,7 +2,8 @@
 
 Storage tests ask for `engine`, `session`, `session_factory` or `database_url` and run once per
 backend ([sqlite] and [postgresql]). Each backend is migrated once per test session; every
-table is emptied after each test. PostgreSQL needs NEWSLETTER_TEST_POSTGRES_URL: without it
+table is emptied after each test (migration tests ask for `empty_engine`, a database with no
+tables, per backend). PostgreSQL needs NEWSLETTER_TEST_POSTGRES_URL: without it
 those tests are skipped, or fail when CI=true. Each session gets its own schema, dropped at
 the end, so several people can share one database.
 """
@@ -123,6 +124,29 @@ def _empty_tables(database: MigratedDatabase) -> None:
         else:
             for table in reversed(tables):
                 conn.execute(delete(table))
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database of each backend with no tables at all (for migration tests); dropped afterwards."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
+        yield engine
+        engine.dispose()
+        return
+    base = _postgres_base_url()
+    schema = f"empty_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(_with_schema(base, schema))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

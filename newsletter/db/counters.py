@@ -1,14 +1,20 @@
-"""Per-send counters in `send_counters`: one upsert adding many deltas, in key order.
+"""Per-send counters in `send_counters`: one sorted upsert adding deltas, and the delivery-status figures.
 
-Event ingestion keeps report figures here, in the transaction that stores the events.
+Event ingestion keeps report figures here; every write that makes delivery rows or changes their
+`status` adds its moves under name "status" (key: the status) in the same transaction, so a send's
+progress can be read from a few counter rows instead of counting its deliveries.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import Final
 
 from sqlalchemy.orm import Session
+
+STATUS: Final = "status"
+"""The counter name of delivery statuses: (send_id, "status", status) → how many rows have it."""
 
 Deltas = Counter[tuple[int, str, str]]
 """(send_id, name, key) → how much to add."""
@@ -37,3 +43,16 @@ def add_counters(session: Session, deltas: Mapping[tuple[int, str, str], int]) -
         )
         return
     connection.exec_driver_sql(upsert.format(values="VALUES (?, ?, ?, ?)"), rows)
+
+
+def status_added(deltas: Deltas, send_id: int, status: str, n: int) -> None:
+    """`n` delivery rows of the send were made with `status`."""
+    if n:
+        deltas[(send_id, STATUS, status)] += n
+
+
+def status_moved(deltas: Deltas, send_id: int, old: str, new: str, n: int) -> None:
+    """`n` delivery rows of the send went from status `old` to `new`."""
+    if n and old != new:
+        deltas[(send_id, STATUS, old)] -= n
+        deltas[(send_id, STATUS, new)] += n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from newsletter.audience.addresses import normalise_email
 from newsletter.audience.lists import get_list
 from newsletter.audience.recipients import count_recipients
 from newsletter.content.schema import Publication
+from newsletter.db.counters import Deltas, add_counters, status_added, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendList
 from newsletter.errors import NotFound, ScheduleError
 from newsletter.render import RenderedIssue
@@ -93,6 +95,9 @@ def create_test_send(
     session.flush()
     session.add_all(Delivery(send_id=send.id, email=e, domain=e.rpartition("@")[2]) for e in emails)
     session.flush()
+    deltas: Deltas = Counter()
+    status_added(deltas, send.id, "pending", len(emails))
+    add_counters(session, deltas)
     return send
 
 
@@ -218,12 +223,14 @@ def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tup
         .values(state="pending", attempts=0, holder=None, not_before=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
+    requeued = session.connection().execute(
         update(Delivery)
         .where(Delivery.send_id == send.id, Delivery.status == "unknown")
         .values(status="pending", detail="requeued after reconciliation")
-        .execution_options(synchronize_session=False)
     )
+    deltas: Deltas = Counter()
+    status_moved(deltas, send.id, "unknown", "pending", requeued.rowcount)
+    add_counters(session, deltas)
     if send.status in {"sent", "failed"}:
         send.status = "sending"
         send.finished_at = None

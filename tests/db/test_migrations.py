@@ -1,0 +1,70 @@
+"""Migrations up and down on both backends: 0006 counts the delivery rows already there, once."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from events.helpers import make_send
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.orm import Session
+from support.counts import assert_status_counts_agree, status_counters
+
+from newsletter.db.counters import STATUS
+from newsletter.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from newsletter.db.tables import Base, SendCounter
+from newsletter.schedule.wakeups import JOB_TABLE
+
+
+def downgrade(engine: Engine, revision: str) -> str | None:
+    """Migrate the database down to `revision`, as `upgrade` migrates up."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    return current_revision(engine)
+
+
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """APScheduler's job table is not ours."""
+    return not (type_ == "table" and name == JOB_TABLE)
+
+
+def counters(engine: Engine) -> list[tuple[int, str, str, int]]:
+    """Every counter row, sorted."""
+    with Session(engine) as session:
+        query = select(SendCounter.send_id, SendCounter.name, SendCounter.key, SendCounter.value)
+        return sorted((send_id, name, key, value) for send_id, name, key, value in session.execute(query))
+
+
+def test_0006_backfills_status_counters_and_its_downgrade_removes_only_those(empty_engine: Engine) -> None:
+    assert upgrade(empty_engine, "0005") == "0005"
+    with Session(empty_engine) as session:  # sends made before 0006: rows, and no status counters yet
+        mixed, _ = make_send(session, ["a@x.org", "b@x.org", "c@y.org", "d@y.org"], statuses={1: "unknown"})
+        waiting, _ = make_send(session, ["e@x.org", "f@x.org"], status="pending")
+        empty, _ = make_send(session, [])
+        session.execute(delete(SendCounter).where(SendCounter.name == STATUS))
+        session.execute(insert(SendCounter).values(send_id=mixed, name="events", key="delivered", value=3))
+        session.commit()
+    before = counters(empty_engine)
+
+    assert upgrade(empty_engine, "0006") == "0006"
+
+    with Session(empty_engine) as session:
+        assert assert_status_counts_agree(session, mixed) == {"accepted": 3, "unknown": 1}
+        assert assert_status_counts_agree(session, waiting) == {"pending": 2}
+        assert status_counters(session, empty) == {}
+    assert downgrade(empty_engine, "0005") == "0005"
+    assert counters(empty_engine) == before  # the events counter stays; status counters are gone
+    assert upgrade(empty_engine) == head_revision()
+    with Session(empty_engine) as session:
+        assert status_counters(session, mixed) == {"accepted": 3, "unknown": 1}
+
+
+def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(empty_engine: Engine) -> None:
+    assert upgrade(empty_engine) == head_revision()
+    assert downgrade(empty_engine, "base") is None
+    assert upgrade(empty_engine) == head_revision()
+    with empty_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
+        assert compare_metadata(context, Base.metadata) == []
