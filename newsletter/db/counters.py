@@ -2,16 +2,19 @@
 
 Event ingestion keeps report figures here; every write that makes delivery rows or changes their
 `status` adds its moves under name "status" (key: the status) in the same transaction, so a send's
-progress can be read from a few counter rows instead of counting its deliveries.
+progress is read from a few counter rows instead of counting its deliveries.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from newsletter.db.tables import SendCounter
 
 STATUS: Final = "status"
 """The counter name of delivery statuses: (send_id, "status", status) → how many rows have it."""
@@ -56,3 +59,16 @@ def status_moved(deltas: Deltas, send_id: int, old: str, new: str, n: int) -> No
     if n and old != new:
         deltas[(send_id, STATUS, old)] -= n
         deltas[(send_id, STATUS, new)] += n
+
+
+def status_counts(session: Session, send_ids: Collection[int]) -> dict[int, dict[str, int]]:
+    """Delivery rows per status of each send (statuses with none left out): counter rows only."""
+    counts: dict[int, dict[str, int]] = {send_id: {} for send_id in send_ids}
+    if not counts:
+        return counts
+    query = select(SendCounter.send_id, SendCounter.key, SendCounter.value).where(
+        SendCounter.send_id.in_(sorted(counts)), SendCounter.name == STATUS, SendCounter.value != 0
+    )
+    for send_id, status, n in session.execute(query):
+        counts[send_id][status] = n
+    return counts
