@@ -2,7 +2,7 @@
 
 Storage tests ask for `engine`, `session`, `session_factory` or `database_url` and run once per
 backend ([sqlite] and [postgresql]). Each backend is migrated once per test session; every
-table is emptied after each test (migration tests ask for `empty_engine`, a database with no
+table is emptied after each test (migration tests ask for `blank_engine`, a database with no
 tables, per backend). PostgreSQL needs NEWSLETTER_TEST_POSTGRES_URL: without it
 those tests are skipped, or fail when CI=true. Each session gets its own schema, dropped at
 the end, so several people can share one database.
@@ -114,28 +114,16 @@ def migrated_database(
         admin.dispose()
 
 
-def _empty_tables(database: MigratedDatabase) -> None:
-    present = set(inspect(database.engine).get_table_names())
-    tables = [table for table in Base.metadata.sorted_tables if table.name in present]
-    with database.engine.begin() as conn:
-        if database.backend == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                conn.execute(delete(table))
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database of each backend with no tables at all (for migration tests); dropped afterwards."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
+@pytest.fixture
+def blank_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """A database of the test's backend with nothing in it, not even migrations (for migration tests)."""
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/blank.db")
         yield engine
         engine.dispose()
         return
     base = _postgres_base_url()
-    schema = f"empty_{os.getpid()}_{secrets.token_hex(4)}"
+    schema = f"blank_{os.getpid()}_{secrets.token_hex(4)}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -147,6 +135,18 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _empty_tables(database: MigratedDatabase) -> None:
+    present = set(inspect(database.engine).get_table_names())
+    tables = [table for table in Base.metadata.sorted_tables if table.name in present]
+    with database.engine.begin() as conn:
+        if database.backend == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(delete(table))
 
 
 @pytest.fixture

@@ -37,34 +37,34 @@ def counters(engine: Engine) -> list[tuple[int, str, str, int]]:
         return sorted((send_id, name, key, value) for send_id, name, key, value in session.execute(query))
 
 
-def test_0006_backfills_status_counters_and_its_downgrade_removes_only_those(empty_engine: Engine) -> None:
-    assert upgrade(empty_engine, "0005") == "0005"
-    with Session(empty_engine) as session:  # sends made before 0006: rows, and no status counters yet
+def test_0006_backfills_status_counters_and_its_downgrade_removes_only_those(blank_engine: Engine) -> None:
+    assert upgrade(blank_engine, "0005") == "0005"
+    with Session(blank_engine) as session:  # sends made before 0006: rows, and no status counters yet
         mixed, _ = make_send(session, ["a@x.org", "b@x.org", "c@y.org", "d@y.org"], statuses={1: "unknown"})
         waiting, _ = make_send(session, ["e@x.org", "f@x.org"], status="pending")
         empty, _ = make_send(session, [])
         session.execute(delete(SendCounter).where(SendCounter.name == STATUS))
         session.execute(insert(SendCounter).values(send_id=mixed, name="events", key="delivered", value=3))
         session.commit()
-    before = counters(empty_engine)
+    before = counters(blank_engine)
 
-    assert upgrade(empty_engine, "0006") == "0006"
+    assert upgrade(blank_engine, "0006") == "0006"
 
-    with Session(empty_engine) as session:
+    with Session(blank_engine) as session:
         assert assert_status_counts_agree(session, mixed) == {"accepted": 3, "unknown": 1}
         assert assert_status_counts_agree(session, waiting) == {"pending": 2}
         assert status_counters(session, empty) == {}
-    assert downgrade(empty_engine, "0005") == "0005"
-    assert counters(empty_engine) == before  # the events counter stays; status counters are gone
-    assert upgrade(empty_engine) == head_revision()
-    with Session(empty_engine) as session:
+    assert downgrade(blank_engine, "0005") == "0005"
+    assert counters(blank_engine) == before  # the events counter stays; status counters are gone
+    assert upgrade(blank_engine) == head_revision()
+    with Session(blank_engine) as session:
         assert status_counters(session, mixed) == {"accepted": 3, "unknown": 1}
 
 
-def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(empty_engine: Engine) -> None:
-    assert upgrade(empty_engine) == head_revision()
-    assert downgrade(empty_engine, "base") is None
-    assert upgrade(empty_engine) == head_revision()
-    with empty_engine.connect() as conn:
+def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(blank_engine: Engine) -> None:
+    assert upgrade(blank_engine) == head_revision()
+    assert downgrade(blank_engine, "base") is None
+    assert upgrade(blank_engine) == head_revision()
+    with blank_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
         assert compare_metadata(context, Base.metadata) == []
