@@ -2,7 +2,8 @@
 
 Storage tests ask for `engine`, `session`, `session_factory` or `database_url` and run once per
 backend ([sqlite] and [postgresql]). Each backend is migrated once per test session; every
-table is emptied after each test. PostgreSQL needs NEWSLETTER_TEST_POSTGRES_URL: without it
+table is emptied after each test (migration tests ask for `blank_engine`, a database with no
+tables, per backend). PostgreSQL needs NEWSLETTER_TEST_POSTGRES_URL: without it
 those tests are skipped, or fail when CI=true. Each session gets its own schema, dropped at
 the end, so several people can share one database.
 """

@@ -8,20 +8,22 @@ domain (a family domain identifies someone: deliveries and events move to `erase
 do the send's per-domain counters when no one else of that send is left at that domain), and from
 events the address hash, IP address, user agent and address fields of the provider's detail.
 A delivery still pending becomes skipped, as the sender would have made it (its person is gone),
-so no placeholder is ever mailed. Events arriving later for an erased delivery are stripped the same
-way on the way in (`is_placeholder`, `erased_among`, `scrub_detail`, used by event ingestion).
+so no placeholder is ever mailed; the send's status counters move with it. Events arriving later for
+an erased delivery are stripped the same way on the way in (`is_placeholder`, `erased_among`,
+`scrub_detail`, used by event ingestion).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.db.counters import Deltas, add_counters, status_moved
 from newsletter.db.tables import Delivery, Event, Send, SendCounter, Suppression
 
 PLACEHOLDER_DOMAIN = "erased.invalid"
@@ -82,18 +84,35 @@ def scrub_sending_log(session: Session, subscriber_id: int | None, address: str,
                     "subscriber_id": None,  # no foreign key clears it when the subscriber goes
                     "email": placeholder(row.id),
                     "domain": PLACEHOLDER_DOMAIN,
-                    # One still waiting is never sent (a test send would mail whatever address it holds).
-                    "status": "skipped" if row.status == "pending" else row.status,
-                    "detail": "erased before it was sent"
-                    if row.status == "pending"
-                    else _replace(row.detail, pattern, row.id),
+                    "detail": _replace(row.detail, pattern, row.id),
                 }
                 for row in rows
             ],
         )
         _move_domain_counters(session, Counter((row.send_id, row.domain) for row in rows))
+        _skip_pending(session, [(row.send_id, row.id) for row in rows if row.status == "pending"])
         _scrub_test_recipients(session, address, {row.send_id: row.id for row in rows})
     _scrub_events(session, [row.id for row in rows], pattern, digest)
+
+
+def _skip_pending(session: Session, pending: Sequence[tuple[int, int]]) -> None:
+    """Deliveries still waiting are never sent (a test send would mail whatever address it holds).
+
+    Only rows still pending when updated change (a worker may have marked one since it was read), and
+    the send's status counters move by the rows that did.
+    """
+    ids_by_send: dict[int, list[int]] = {}
+    for send_id, delivery_id in pending:
+        ids_by_send.setdefault(send_id, []).append(delivery_id)
+    deltas: Deltas = Counter()
+    for send_id, ids in sorted(ids_by_send.items()):
+        skipped = session.connection().execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == "pending")
+            .values(status="skipped", detail="erased before it was sent")
+        )
+        status_moved(deltas, send_id, "pending", "skipped", skipped.rowcount)
+    add_counters(session, deltas)
 
 
 def _move_domain_counters(session: Session, moved: Counter[tuple[int, str]]) -> None:

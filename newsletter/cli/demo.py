@@ -17,7 +17,7 @@ from newsletter.content.load import load_issue
 from newsletter.db.migrate import upgrade
 from newsletter.errors import NotFound
 from newsletter.render import render_issue
-from newsletter.schedule.sends import create_send, summaries
+from newsletter.schedule.sends import create_send, summary
 
 FIRST = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jamal", "Kira", "Luis"]
 LAST = ["Okafor", "Lindqvist", "Moreau", "Patel", "Nakamura", "Schulz", "Rossi", "Walsh", "Duarte", "Kim"]
@@ -80,10 +80,8 @@ def demo_command(issue: Path) -> None:
             result = make_runner(svc, "outbox").run(send.id, progress(send.id) if progress else None)
         folder = settings.outbox_dir / f"send-{send.id}"
         with svc.sessions() as session:
-            summary = next(s for s in summaries(session, limit=50) if s.send.id == send.id)
-        click.echo(
-            f"send {send.id} {result.status}: {summary.counts.get('accepted', 0)} messages in {folder}/"
-        )
-        for state, n in sorted(summary.counts.items()):
+            counts = summary(session, send.id).counts
+        click.echo(f"send {send.id} {result.status}: {counts.get('accepted', 0)} messages in {folder}/")
+        for state, n in sorted(counts.items()):
             click.echo(f"  {state:9} {n}")
         click.echo(f"open one: {next(iter(sorted(folder.glob('*.eml'))), folder)}")

@@ -366,10 +366,12 @@ Index(
 
 
 class SendCounter(Base):
-    """A running figure of one send's report (name, key → value), kept by event ingestion.
+    """A running figure of one send (name, key → value): report figures kept by event ingestion, and
+    the send's delivery rows per status (name "status", key the status: `db.counters`).
 
     Reports read these few rows instead of counting millions of events; ingestion adds to them in the
-    same transaction that stores the events, so they always agree with the events table.
+    same transaction that stores the events, so they always agree with the events table. Likewise every
+    write that makes delivery rows or changes their status moves the status counters in its transaction.
     """
 
     __tablename__ = "send_counters"

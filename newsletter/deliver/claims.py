@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.recipients import mailable
+from newsletter.db.counters import Deltas, status_moved
 from newsletter.db.session import dialect_insert
 from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber, WorkerLease
 
@@ -139,11 +140,18 @@ def plan_batches(
 
 
 def recover_stale(
-    session: Session, send_id: int, me: str, *, stale_before: datetime, resend: bool, exclusive: bool
+    session: Session,
+    send_id: int,
+    me: str,
+    *,
+    stale_before: datetime,
+    resend: bool,
+    exclusive: bool,
+    deltas: Deltas,
 ) -> int:
     """Batches a stopped worker held: `claimed` ones (nothing sent) pending again; `sending` ones
     pending again if resending is harmless, else done with their unsent rows `unknown` (never blindly
-    re-sent). Returns how many batches it recovered.
+    re-sent), counted in `deltas`. Returns how many batches it recovered.
 
     With `exclusive` (we hold the send's lease) every other holder's claim is stale; otherwise a claim
     is stale when older than `stale_before` or its holder is a dead process on this host.
@@ -177,12 +185,12 @@ def recover_stale(
         if row.state == "claimed":
             continue
         if not resend:
-            session.execute(
+            unknown = session.connection().execute(
                 update(Delivery)
                 .where(in_batch(send_id, row.first_id, row.last_id), Delivery.status == "pending")
                 .values(status="unknown", detail=UNKNOWN_AFTER_CRASH)
-                .execution_options(synchronize_session=False)
             )
+            status_moved(deltas, send_id, "pending", "unknown", unknown.rowcount)
         session.execute(
             update(DeliveryBatch)
             .where(DeliveryBatch.id == row.id)

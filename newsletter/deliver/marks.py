@@ -3,8 +3,15 @@
 A SendGrid request answers for up to 1000 recipients at once (same status, detail and message id):
 when one answer covers every row the batch sent, they are marked with one primary-key range UPDATE;
 otherwise one `UPDATE ... WHERE id IN (...)` per answer, and rows whose values are their own (an
-outbox file path, an SMTP reply) go in one executemany. Rows to retry stay `pending` and their batch
-goes back to pending after a back-off, or they fail once the batch was tried `max_attempts` times.
+outbox file path, an SMTP reply) go in one executemany per status. Rows to retry stay `pending` and
+their batch goes back to pending after a back-off, or they fail once the batch was tried `max_attempts`
+times. Every UPDATE touches only rows still `pending` (erasure or a stale-claim recovery may have
+settled one meanwhile), so how many rows it changed is exactly how many moved from pending to its
+status: those moves are counted in the send's status counters (`db.counters`) in the same transaction.
+
+The statements are built apart from running them (`Write`), so PostgreSQL's pipelined loop can send
+them down its own connection (`deliver/pipeline.py`, counting the moves in SQL) while the usual path
+runs them on the session and counts the moves from each statement's row count (`run_writes`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from newsletter.audience.bulk import among
+from newsletter.db.counters import Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch
 from newsletter.deliver.claims import ClaimedBatch, in_batch
 from newsletter.deliver.transport import DeliveryResult, chunked
@@ -27,16 +35,22 @@ Values = tuple[str, str | None, datetime | None, str | None]
 
 Parameters = dict[str, Any] | list[dict[str, Any]] | None
 
+STILL_PENDING = Delivery.status == "pending"
+
+_MARK_ONE = update(Delivery).where(Delivery.id == bindparam("delivery_id"), STILL_PENDING)
+"""One row with values of its own (executemany: `delivery_id` and the columns of `_row`)."""
+
 
 class Write(NamedTuple):
     """One statement that records outcomes, with its parameters (a list: executed once per item).
 
-    Built apart from running them so PostgreSQL's pipelined loop can send them down its own
-    connection (`deliver/pipeline.py`) while the usual path runs them on the session.
+    `moves_to`: the statement moves delivery rows still `pending` (its WHERE says so) to this status;
+    the rows it changed are counted as moves in the send's status counters.
     """
 
     statement: Update
     parameters: Parameters = None
+    moves_to: str | None = None
 
 
 def mark_batch(
@@ -48,10 +62,12 @@ def mark_batch(
     now: datetime,
     max_attempts: int,
     retry_base_seconds: float,
+    deltas: Deltas,
 ) -> Counter[str]:
     """Mark each result's row and settle the batch: done, or pending again if a row is to be retried.
 
     `covers_batch`: `results` answer for every row of the batch still pending (none was left out).
+    The status moves are added to `deltas`.
     """
     writes, outcomes = batch_writes(
         session,
@@ -62,7 +78,7 @@ def mark_batch(
         max_attempts=max_attempts,
         retry_base_seconds=retry_base_seconds,
     )
-    run_writes(session, writes)
+    run_writes(session, writes, batch.send_id, deltas)
     return outcomes
 
 
@@ -95,12 +111,14 @@ def mark_rows(
     covers_batch: bool,
     now: datetime,
     max_attempts: int,
+    deltas: Deltas,
 ) -> Counter[str]:
-    """Write each result to its row (a retry stays pending, or fails on the batch's last attempt)."""
+    """Write each result to its row still pending (a retry stays pending, or fails on the batch's last
+    attempt); the rows that moved are added to `deltas` by status."""
     writes, outcomes = row_writes(
         session, batch, results, covers_batch=covers_batch, now=now, max_attempts=max_attempts
     )
-    run_writes(session, writes)
+    run_writes(session, writes, batch.send_id, deltas)
     return outcomes
 
 
@@ -129,30 +147,32 @@ def row_writes(
         ((values, _ids),) = groups.items()
         whole = (
             update(Delivery)
-            .where(in_batch(batch.send_id, batch.first_id, batch.last_id), Delivery.status == "pending")
+            .where(in_batch(batch.send_id, batch.first_id, batch.last_id), STILL_PENDING)
             .values(_row(None, values, batch.attempts))
         )
-        return [Write(whole)], outcomes
+        return [Write(whole, moves_to=values[0])], outcomes
     writes: list[Write] = []
-    singles = [_row(ids[0], values, batch.attempts) for values, ids in groups.items() if len(ids) == 1]
-    if singles:
-        writes.append(Write(update(Delivery).where(Delivery.id == bindparam("row_id")), singles))
+    singles: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    for values, ids in groups.items():
+        if len(ids) == 1:
+            singles[values[0]].append(_row(ids[0], values, batch.attempts))
+    for status, rows in singles.items():
+        writes.append(Write(_MARK_ONE, rows, moves_to=status))
     for values, ids in groups.items():
         if len(ids) > 1:
             for chunk in chunked(ids, 1000):
-                writes.append(
-                    Write(
-                        update(Delivery)
-                        .where(among(session, Delivery.id, chunk))
-                        .values(_row(None, values, batch.attempts))
-                    )
+                statement = (
+                    update(Delivery)
+                    .where(among(session, Delivery.id, chunk), STILL_PENDING)
+                    .values(_row(None, values, batch.attempts))
                 )
+                writes.append(Write(statement, moves_to=values[0]))
     return writes, outcomes
 
 
 def settle(session: Session, batch_id: int, *, retry_at: datetime | None = None) -> None:
     """The batch is done; or, with `retry_at`, pending again from then on (its unsettled rows retried)."""
-    run_writes(session, [settle_write(batch_id, retry_at=retry_at)])
+    session.connection().execute(settle_write(batch_id, retry_at=retry_at).statement)
 
 
 def settle_write(batch_id: int, *, retry_at: datetime | None = None) -> Write:
@@ -163,11 +183,14 @@ def settle_write(batch_id: int, *, retry_at: datetime | None = None) -> Write:
     return Write(update(DeliveryBatch).where(DeliveryBatch.id == batch_id).values(values))
 
 
-def run_writes(session: Session, writes: Sequence[Write]) -> None:
-    """Run `writes` in order on the session's connection (Core: no ORM bulk-update machinery)."""
+def run_writes(session: Session, writes: Sequence[Write], send_id: int, deltas: Deltas) -> None:
+    """Run `writes` in order on the session's connection (Core: no ORM bulk-update machinery); the rows
+    each one moved from pending are added to `deltas` (executemany: the sum over its parameter sets)."""
     connection = session.connection()
     for write in writes:
-        connection.execute(write.statement, write.parameters)
+        result = connection.execute(write.statement, write.parameters)
+        if write.moves_to is not None:
+            status_moved(deltas, send_id, "pending", write.moves_to, result.rowcount)
 
 
 def _values(
@@ -183,7 +206,7 @@ def _values(
 
 def _row(delivery_id: int | None, values: Values, attempts: int) -> dict[str, Any]:
     status, detail, sent_at, message_id = values
-    row: dict[str, Any] = {} if delivery_id is None else {"row_id": delivery_id}
+    row: dict[str, Any] = {} if delivery_id is None else {"delivery_id": delivery_id}
     row.update(
         status=status, detail=detail, sent_at=sent_at, provider_message_id=message_id, attempts=attempts
     )

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.recipients import mailable_subscribers
+from newsletter.db.counters import Deltas, status_added
 from newsletter.db.tables import Delivery, Send
 from newsletter.db.triggers import foreign_keys_proven
 
@@ -23,13 +24,14 @@ class IdRun(NamedTuple):
     made: int
 
 
-def materialize(session: Session, send: Send, *, send_list_ids: Sequence[int]) -> IdRun:
+def materialize(session: Session, send: Send, *, send_list_ids: Sequence[int], deltas: Deltas) -> IdRun:
     """Insert one pending delivery per current recipient; marks the send materialised; the ids made.
 
     The rows are made by the database from `mailable_subscribers` (INSERT ... SELECT): no recipient
     passes through Python, so time and memory do not grow with Python objects. The ids come back
     without a pass over the rows (SQLite: the statement's last rowid and count, one writer making
     them in a row; PostgreSQL: min, max and count of the INSERT's RETURNING, in the same statement).
+    They are added to `deltas` as pending; the caller adds those to the status counters before it commits.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     people = mailable_subscribers(send_list_ids).subquery()
@@ -58,6 +60,7 @@ def materialize(session: Session, send: Send, *, send_list_ids: Sequence[int]) -
             last = int(result.lastrowid or 0) if count else 0  # type: ignore[attr-defined]
             run = IdRun(last - count + 1 if count else 0, last, count)
     send.materialized = True
+    status_added(deltas, send.id, "pending", run.made)
     return run
 
 

@@ -11,6 +11,7 @@ batch whose hand-over committed may be sent, so a crash never leaves an unsent b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -21,12 +22,32 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import Connection as PgConnection
 from psycopg import Cursor as PgCursor
-from sqlalchemy import Engine, and_, bindparam, exists, literal, or_, select, update
+from psycopg import Pipeline
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Engine,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from newsletter.audience.recipients import mailable
-from newsletter.db.tables import Delivery, DeliveryBatch, Send, Subscriber
+from newsletter.db.counters import STATUS, Deltas, status_moved
+from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
 from newsletter.deliver.claims import Claimed, ClaimedBatch
 from newsletter.deliver.marks import Parameters, Write
 
@@ -79,6 +100,7 @@ class ClaimLine:
             .values(state="pending", holder=None, attempts=DeliveryBatch.attempts - 1)
         )
         self._pg: PgConnection[Any] | None = None
+        self._pipeline: Pipeline | None = None
 
     def __enter__(self) -> ClaimLine:
         raw = self._engine.raw_connection()
@@ -87,7 +109,7 @@ class ClaimLine:
         if not isinstance(connection, PgConnection):
             raise TypeError("the claim line needs a psycopg (PostgreSQL) connection")
         self._pg = connection
-        self._stack.enter_context(connection.pipeline())
+        self._pipeline = self._stack.enter_context(connection.pipeline())
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -99,15 +121,17 @@ class ClaimLine:
         except psycopg.Error:
             pass  # the connection is gone: recovery puts the claimed batch back (it is stale)
         finally:
-            self._pg = None
+            self._pg = self._pipeline = None
             self._stack.close()
 
     def submit(self, writes: Sequence[Write], *, hand_over: int | None, claim: bool, now: datetime) -> None:
         """Send `writes`, the hand-over of batch `hand_over` and (with `claim`) the next claim; no waiting."""
         if self._round is not None:
             raise RuntimeError("collect() the previous round first")
+        self._count_moves([write for write in writes if write.moves_to is not None])
         for write in writes:
-            self._execute(write.statement, write.parameters)
+            if write.moves_to is None:
+                self._execute(write.statement, write.parameters)
         params = {"now": now}
         self._round = _Round(
             hand_over=self._run(self._hand_over_sql, {**params, "batch_id": hand_over})
@@ -127,6 +151,32 @@ class ClaimLine:
         claimed = _claimed(self._send_id, round_.claim.fetchall()) if round_.claim is not None else None
         status_row = round_.status.fetchone()
         return Collected(handed_over, claimed, status_row[0] if status_row else "")
+
+    def _count_moves(self, writes: Sequence[Write]) -> None:
+        """Run the writes that move rows from pending and add their moves to the send's status counters.
+
+        Usually one statement: the UPDATEs as data-modifying CTEs whose RETURNING feeds the counters'
+        upsert, so nothing waits. Rows with values of their own (an executemany) cannot be a CTE: then
+        the writes run, the pipeline syncs for their row counts, and the counts go in one upsert.
+        Either way the counter rows are written once, in key order (no deadlock between workers).
+        """
+        if not writes:
+            return
+        if all(write.parameters is None for write in writes):
+            self._execute(_counted(self._send_id, [write.statement for write in writes]), None)
+            return
+        cursors = [(write, self._execute(write.statement, write.parameters)) for write in writes]
+        self._pipeline_sync()
+        deltas: Deltas = Counter()
+        for write, cursor in cursors:
+            status_moved(deltas, self._send_id, "pending", write.moves_to or "pending", cursor.rowcount)
+        if any(deltas.values()):
+            self._execute(_added(deltas), None)
+
+    def _pipeline_sync(self) -> None:
+        if self._pipeline is None:
+            raise RuntimeError("the claim line is not open")
+        self._pipeline.sync()
 
     def release(self) -> None:
         """Put this worker's batches claimed ahead back to pending (committed)."""
@@ -221,6 +271,47 @@ def _claim(send_id: int, me: str, list_ids: Sequence[int] | None, sending: Any) 
         .outerjoin(Delivery, rows)
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .order_by(Delivery.id)
+    )
+
+
+def _counted(send_id: int, statements: Sequence[Update]) -> ClauseElement:
+    """The UPDATEs (each moving rows still pending to one status) and, in the same statement, their
+    moves added to the send's status counters: `WITH m0 AS (UPDATE ... RETURNING status), ...
+    INSERT INTO send_counters ... ON CONFLICT DO UPDATE` (data-modifying CTEs run exactly once)."""
+    moves = [statement.returning(Delivery.status).cte(f"moved_{n}") for n, statement in enumerate(statements)]
+    selects = [select(move.c.status.label("status")) for move in moves]
+    moved = (selects[0] if len(selects) == 1 else union_all(*selects)).cte("moved")
+    to = select(moved.c.status.label("key"), func.count().label("n")).group_by(moved.c.status)
+    from_pending = select(literal("pending").label("key"), (-func.count()).label("n")).select_from(moved)
+    deltas = union_all(to, from_pending).subquery("deltas")
+    total = func.sum(deltas.c.n)
+    rows = (
+        select(literal(send_id), literal(STATUS), deltas.c.key, cast(total, BigInteger))
+        .group_by(deltas.c.key)
+        .having(total != 0)
+        .order_by(deltas.c.key)
+    )
+    statement = _upsert(rows)
+    for cte in [*moves, moved]:
+        statement = statement.add_cte(cte)
+    return statement
+
+
+def _added(deltas: Deltas) -> ClauseElement:
+    """Add these (send_id, name, key) deltas to their counters, in key order."""
+    rows: list[Any] = [
+        select(literal(send_id), literal(name), literal(key), literal(n, BigInteger))
+        for (send_id, name, key), n in sorted(deltas.items())
+        if n
+    ]
+    return _upsert(rows[0] if len(rows) == 1 else union_all(*rows))
+
+
+def _upsert(rows: Select[Any] | CompoundSelect[Any]) -> Insert:
+    statement = pg_insert(SendCounter).from_select(["send_id", "name", "key", "value"], rows)
+    return statement.on_conflict_do_update(
+        index_elements=["send_id", "name", "key"],
+        set_={"value": SendCounter.value + statement.excluded.value},
     )
 
 

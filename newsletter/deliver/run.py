@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter import clock
 from newsletter.audience.bulk import among
 from newsletter.audience.tokens import TokenSigner
+from newsletter.db.counters import Deltas, add_counters
 from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send
 from newsletter.deliver.claims import (
     Claimed,
@@ -26,7 +27,16 @@ from newsletter.deliver.claims import (
     release_lease,
 )
 from newsletter.deliver.heap import heap_frozen
-from newsletter.deliver.marks import Write, batch_writes, mark_batch, mark_rows, settle, settle_write
+from newsletter.deliver.marks import (
+    STILL_PENDING,
+    Write,
+    batch_writes,
+    mark_batch,
+    mark_rows,
+    run_writes,
+    settle,
+    settle_write,
+)
 from newsletter.deliver.materialize import materialize
 from newsletter.deliver.pipeline import ClaimLine
 from newsletter.deliver.transport import (
@@ -172,13 +182,21 @@ class SendRunner:
             return None
         stale_before = clock.now() - timedelta(seconds=self.options.stale_after_seconds)
         resend = bool(getattr(transport, "idempotent", False))
+        deltas: Deltas = Counter()
         recover_stale(
-            session, send_id, self.worker_id, stale_before=stale_before, resend=resend, exclusive=exclusive
+            session,
+            send_id,
+            self.worker_id,
+            stale_before=stale_before,
+            resend=resend,
+            exclusive=exclusive,
+            deltas=deltas,
         )
         made = None
         if not send.materialized:
-            made = materialize(session, send, send_list_ids=send_list_ids(session, send))
+            made = materialize(session, send, send_list_ids=send_list_ids(session, send), deltas=deltas)
         plan_batches(session, send_id, min(self.options.batch_size, transport.max_batch_size), made=made)
+        add_counters(session, deltas)
         session.commit()
         return transport
 
@@ -195,18 +213,21 @@ class SendRunner:
 
         A batch's outcomes are committed together with the next claim: one commit per batch. A crash
         before that commit leaves the sent batch `sending` (its rows → unknown, never re-sent) and the
-        next batch pending (never sent); a claim is always committed before its own request.
+        next batch pending (never sent); a claim is always committed before its own request. The
+        status counters of the marks and the claim's skips go in with one upsert, last before the commit.
         """
         sent: tuple[ClaimedBatch, list[DeliveryResult], bool] | None = None  # marked with the next claim
         while True:
             with self.sessions.begin() as session:
+                deltas: Deltas = Counter()
                 marked = sent is not None
                 if sent is not None:
-                    self._mark(session, *sent, report)
+                    self._mark(session, *sent, report, deltas)
                     sent = None
-                batch, sendable = self._next_batch(session, send_id, context, report)
+                batch, sendable = self._next_batch(session, send_id, context, report, deltas)
                 if batch is not None and not sendable:
                     settle(session, batch.batch_id)  # nothing left to send in it
+                add_counters(session, deltas)
             if marked and progress is not None:
                 progress(*self._progress(send_id))
             if batch is None:
@@ -301,14 +322,15 @@ class SendRunner:
             return claimed, []
         skip = Write(
             update(Delivery)
-            .where(among(session, Delivery.id, skipped))
-            .values(status="skipped", detail=SKIPPED_AT_CLAIM)
+            .where(among(session, Delivery.id, skipped), STILL_PENDING)
+            .values(status="skipped", detail=SKIPPED_AT_CLAIM),
+            moves_to="skipped",
         )
         dropped = set(skipped)
         return [c for c in claimed if c.delivery_id not in dropped], [skip]
 
     def _next_batch(
-        self, session: Session, send_id: int, context: _Context, report: RunReport
+        self, session: Session, send_id: int, context: _Context, report: RunReport, deltas: Deltas
     ) -> tuple[ClaimedBatch | None, list[Claimed]]:
         """(claimed batch, its still mailable rows); (None, []) when none is due or this run must stop
         (then `report.status` says why)."""
@@ -328,25 +350,17 @@ class SendRunner:
         batch = claim_batch(session, send_id, self.worker_id, list_ids=list_ids)
         if batch is None:
             return None, []
-        return batch, self._unsuppressed(session, batch.rows, context, report)
+        return batch, self._unsuppressed(session, batch, context, report, deltas)
 
     def _unsuppressed(
-        self, session: Session, claimed: list[Claimed], context: _Context, report: RunReport
+        self, session: Session, batch: ClaimedBatch, context: _Context, report: RunReport, deltas: Deltas
     ) -> list[Claimed]:
         """The claimed rows still to be mailed; the rest (unsubscribed since, suppressed, erased) skipped."""
-        if context.is_test or not claimed:
-            return claimed
-        skipped = [c.delivery_id for c in claimed if c.subscriber_id is None or not c.mailable]
-        if skipped:
-            session.execute(
-                update(Delivery)
-                .where(among(session, Delivery.id, skipped))
-                .values(status="skipped", detail=SKIPPED_AT_CLAIM)
-                .execution_options(synchronize_session=False)
-            )
-            report.add("skipped", len(skipped))
-        dropped = set(skipped)
-        return [c for c in claimed if c.delivery_id not in dropped]
+        sendable, skips = self._mailable_rows(session, batch.rows, context)
+        run_writes(session, skips, batch.send_id, deltas)
+        if skipped := len(batch.rows) - len(sendable):
+            report.add("skipped", skipped)
+        return sendable
 
     def _send(
         self, claim: ClaimedBatch, context: _Context, claimed: list[Claimed], report: RunReport
@@ -379,6 +393,7 @@ class SendRunner:
         results: list[DeliveryResult],
         covers_batch: bool,
         report: RunReport,
+        deltas: Deltas,
     ) -> None:
         outcomes = mark_batch(
             session,
@@ -388,12 +403,14 @@ class SendRunner:
             now=clock.now(),
             max_attempts=self.options.max_attempts,
             retry_base_seconds=self.options.retry_base_seconds,
+            deltas=deltas,
         )
         report.add_all(outcomes)
 
     def _refused(self, batch: ClaimedBatch, refusal: ProviderRefused, report: RunReport) -> None:
         """Mark what was settled, put the batch back to pending (this claim uncounted), fail the send once."""
         with self.sessions.begin() as session:
+            deltas: Deltas = Counter()
             outcomes = mark_rows(
                 session,
                 batch,
@@ -401,6 +418,7 @@ class SendRunner:
                 covers_batch=False,
                 now=clock.now(),
                 max_attempts=self.options.max_attempts,
+                deltas=deltas,
             )
             report.add_all(outcomes)
             session.execute(
@@ -409,6 +427,7 @@ class SendRunner:
                 .values(state="pending", holder=None, attempts=DeliveryBatch.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
+            add_counters(session, deltas)
         self._fail(batch.send_id, str(refusal), report)
 
     def _finish_or_wait(self, send_id: int, report: RunReport) -> bool:

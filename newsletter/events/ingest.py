@@ -24,7 +24,8 @@ For each batch (the caller commits):
   group → list mapping exists. Blocked (soft) bounces, deferrals and drops suppress nothing.
 * **Counters.** Report figures are kept in `send_counters` in the same transaction: per kind, per
   hour, per link, per bounce classification, and unique figures (once per delivery, by its flags)
-  overall and per recipient domain.
+  overall and per recipient domain; and the send's delivery-status counts (`db.counters`), moved
+  for each reconciled delivery.
 """
 
 from __future__ import annotations
@@ -47,16 +48,11 @@ from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_
 from newsletter.audience.bulk import among
 from newsletter.audience.erasure import erased_among, is_placeholder, scrub_detail, scrub_text
 from newsletter.audience.suppressions import suppress_hash
+from newsletter.db.counters import Deltas, add_counters, status_moved
 from newsletter.db.tables import Delivery
 from newsletter.events import kinds
 from newsletter.events.sendgrid_webhook import Event
-from newsletter.events.store import (
-    DeliveryState,
-    add_counters,
-    insert_events,
-    lock_deliveries,
-    update_deliveries,
-)
+from newsletter.events.store import DeliveryState, insert_events, lock_deliveries, update_deliveries
 
 SOURCE = "sendgrid-webhook"
 LINK_KEY_LENGTH = 1000
@@ -81,9 +77,6 @@ class Target(NamedTuple):
     send_id: int
     domain: str
     email: str
-
-
-Deltas = Counter[tuple[int, str, str]]
 
 
 def ingest(session: Session, events: Sequence[Event], *, received_at: datetime | None = None) -> IngestResult:
@@ -221,7 +214,10 @@ def count_events(linked: Sequence[tuple[Event, Target]], deltas: Deltas) -> None
 
 
 def _apply_to_deliveries(session: Session, linked: Sequence[tuple[Event, Target]], deltas: Deltas) -> None:
-    """Set flags, outcome and reconciled status on the delivery rows; count unique figures."""
+    """Set flags, outcome and reconciled status on the delivery rows; count unique figures and status moves.
+
+    The rows are locked as they are read, so the status each one leaves is the one it had.
+    """
     by_delivery: dict[int, list[Event]] = {}
     for event, target in linked:
         by_delivery.setdefault(target.delivery_id, []).append(event)
@@ -232,6 +228,7 @@ def _apply_to_deliveries(session: Session, linked: Sequence[tuple[Event, Target]
         events = sorted(by_delivery[delivery_id], key=lambda e: e.occurred_at)
         new = _next_state(state, events)
         count_unique(targets[delivery_id], state.event_flags, new.event_flags, events, deltas)
+        status_moved(deltas, targets[delivery_id].send_id, state.status, new.status, 1)
         if new != state:
             changed.append(new)
     update_deliveries(session, changed)

@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.addresses import email_hash
+from newsletter.db.counters import Deltas, add_counters
 from newsletter.db.tables import Delivery
 from newsletter.events import kinds
-from newsletter.events.ingest import Deltas, Target, count_events, count_unique
+from newsletter.events.ingest import Target, count_events, count_unique
 from newsletter.events.sendgrid_webhook import Event
-from newsletter.events.store import add_counters, insert_events
+from newsletter.events.store import insert_events
 
 SOURCE: Final = "newsletter"
 EVENT_ID_PREFIX: Final = "newsletter-unsubscribe:"

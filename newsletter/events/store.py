@@ -1,4 +1,4 @@
-"""Set-based SQL for ingestion: events in with ON CONFLICT DO NOTHING RETURNING, delivery rows and counters.
+"""Set-based SQL for ingestion: events in with ON CONFLICT DO NOTHING RETURNING, and delivery rows.
 
 One statement per batch where the database allows it: PostgreSQL gets one array per column (unnest),
 SQLite a multi-row VALUES (or the driver's C executemany). Values are converted by each column's own
@@ -7,7 +7,7 @@ bind processor, once, rather than through the ORM per row.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
@@ -132,27 +132,6 @@ def update_deliveries(session: Session, states: Sequence[DeliveryState]) -> None
         "UPDATE deliveries SET event_flags = ?, status = ?, outcome = ?, outcome_at = ? WHERE id = ?",
         [(s.event_flags, s.status, s.outcome, sqlite_time(s.outcome_at), s.id) for s in states],
     )
-
-
-def add_counters(session: Session, deltas: Mapping[tuple[int, str, str], int]) -> None:
-    """Add each (send_id, name, key) delta to its counter row, creating it at 0 first if needed."""
-    if not deltas:
-        return
-    rows = sorted((send_id, name, key, n) for (send_id, name, key), n in deltas.items() if n)
-    upsert = (
-        "INSERT INTO send_counters (send_id, name, key, value) {values} ON CONFLICT (send_id, name, key) "
-        "DO UPDATE SET value = send_counters.value + excluded.value"
-    )
-    connection = session.connection()
-    if is_postgres(session):
-        connection.exec_driver_sql(
-            upsert.format(
-                values="SELECT * FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[], %b::bigint[])"
-            ),
-            tuple(list(column) for column in zip(*rows, strict=True)),
-        )
-        return
-    connection.exec_driver_sql(upsert.format(values="VALUES (?, ?, ?, ?)"), rows)
 
 
 def sqlite_time(value: datetime | None) -> str | None:

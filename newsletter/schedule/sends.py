@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from newsletter.audience.addresses import normalise_email
 from newsletter.audience.lists import get_list
 from newsletter.audience.recipients import count_recipients
 from newsletter.content.schema import Publication
+from newsletter.db.counters import Deltas, add_counters, status_added, status_counts, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendList
 from newsletter.errors import NotFound, ScheduleError
 from newsletter.render import RenderedIssue
@@ -93,6 +95,9 @@ def create_test_send(
     session.flush()
     session.add_all(Delivery(send_id=send.id, email=e, domain=e.rpartition("@")[2]) for e in emails)
     session.flush()
+    deltas: Deltas = Counter()
+    status_added(deltas, send.id, "pending", len(emails))
+    add_counters(session, deltas)
     return send
 
 
@@ -169,24 +174,27 @@ def due_sends(session: Session, now: datetime | None = None) -> list[int]:
 
 
 def summaries(session: Session, *, limit: int = 50) -> list[SendSummary]:
-    """The newest sends with their delivery counts by state."""
-    sends = list(session.scalars(select(Send).order_by(Send.id.desc()).limit(limit)))
+    """The newest sends with their delivery counts by state (from the send's status counters)."""
+    return _summaries(session, list(session.scalars(select(Send).order_by(Send.id.desc()).limit(limit))))
+
+
+def summary(session: Session, ref: str | int) -> SendSummary:
+    """One send with its delivery counts by state; NotFound if there is no such send."""
+    return _summaries(session, [get_send(session, ref)])[0]
+
+
+def _summaries(session: Session, sends: list[Send]) -> list[SendSummary]:
+    """Counts and list names of these sends: two queries, neither over their delivery rows."""
     ids = [s.id for s in sends]
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    rows = session.execute(
-        select(Delivery.send_id, Delivery.status, func.count())
-        .where(Delivery.send_id.in_(ids))
-        .group_by(Delivery.send_id, Delivery.status)
-    )
-    for send_id, status, n in rows:
-        counts[send_id][status] = n
+    counts = status_counts(session, ids)
     names: dict[int, list[str]] = {i: [] for i in ids}
-    for send_id, name in session.execute(
-        select(SendList.send_id, MailingList.name)
-        .join(MailingList, MailingList.id == SendList.list_id)
-        .where(SendList.send_id.in_(ids))
-    ):
-        names[send_id].append(name)
+    if ids:
+        for send_id, name in session.execute(
+            select(SendList.send_id, MailingList.name)
+            .join(MailingList, MailingList.id == SendList.list_id)
+            .where(SendList.send_id.in_(ids))
+        ):
+            names[send_id].append(name)
     return [SendSummary(s, tuple(sorted(names[s.id])), counts[s.id]) for s in sends]
 
 
@@ -218,12 +226,14 @@ def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tup
         .values(state="pending", attempts=0, holder=None, not_before=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
+    requeued = session.connection().execute(
         update(Delivery)
         .where(Delivery.send_id == send.id, Delivery.status == "unknown")
         .values(status="pending", detail="requeued after reconciliation")
-        .execution_options(synchronize_session=False)
     )
+    deltas: Deltas = Counter()
+    status_moved(deltas, send.id, "unknown", "pending", requeued.rowcount)
+    add_counters(session, deltas)
     if send.status in {"sent", "failed"}:
         send.status = "sending"
         send.finished_at = None

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from support.counts import assert_status_counts_agree
 
 from newsletter import clock
 from newsletter.audience import add_subscriber, email_hash, erase_subscriber
@@ -75,6 +76,8 @@ def test_erasure_scrubs_deliveries_and_events_and_keeps_report_figures(
     assert all(address.endswith("@erased.invalid") for address in placeholders)
     linked = select(Delivery.id).where(Delivery.email.like("erased-%"), Delivery.subscriber_id.is_not(None))
     assert session.scalars(linked).all() == []  # nothing still points at the erased person
+    assert assert_status_counts_agree(session, send_id) == {"accepted": 2}
+    assert assert_status_counts_agree(session, test_send) == {"accepted": 1}
 
 
 def _domain_totals(rows: Sequence[DomainRow]) -> tuple[int, int, Counter[str]]:
@@ -211,7 +214,8 @@ def test_erasing_someone_never_mailed_touches_no_delivery(
 def test_a_delivery_still_pending_is_skipped_not_left_for_a_placeholder(
     session: Session, e_alert: MailingList
 ) -> None:
-    _, [pending] = make_send(session, [JANE], status="pending")
+    send_id, [pending, _] = make_send(session, [JANE, "bob@example.com"], status="pending")
+    other, [done] = make_send(session, [JANE], status="accepted")  # already sent: stays accepted
     erase_subscriber(session, JANE)
     row = session.get(Delivery, pending[0])
     assert row is not None
@@ -220,3 +224,6 @@ def test_a_delivery_still_pending_is_skipped_not_left_for_a_placeholder(
         "skipped",
         "erased before it was sent",
     )
+    assert assert_status_counts_agree(session, send_id) == {"pending": 1, "skipped": 1}
+    assert assert_status_counts_agree(session, other) == {"accepted": 1}
+    assert session.get_one(Delivery, done[0]).email == f"erased-{done[0]}@erased.invalid"

@@ -238,6 +238,7 @@ def test_a_test_send_goes_only_to_the_given_addresses_marked_as_a_test(
             ["editor@example.org", "chief@example.org"],
             "sent",
         )
+    assert counts(session_factory, send_id) == {"accepted": 2}
     assert "test: editor@example.org, chief@example.org" in ok("sends").stdout
 
 

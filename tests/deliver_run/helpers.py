@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, inspect, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from support import samples
+from support.counts import assert_status_counts_agree
 
 from newsletter import clock
 from newsletter.audience.addresses import email_hash
@@ -104,12 +105,8 @@ def statuses(sessions: sessionmaker[Session], send_id: int) -> dict[str, str]:
 
 
 def counts(sessions: sessionmaker[Session], send_id: int) -> dict[str, int]:
-    """How many deliveries of a send are in each state."""
-    with sessions() as session:
-        rows = session.execute(
-            select(Delivery.status, func.count()).where(Delivery.send_id == send_id).group_by(Delivery.status)
-        )
-        return dict(rows.all())
+    """How many deliveries of a send are in each state; fails if the send's status counters disagree."""
+    return assert_status_counts_agree(sessions, send_id)
 
 
 def send_status(sessions: sessionmaker[Session], send_id: int) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.db.counters import Deltas
 from newsletter.db.tables import Delivery, DeliveryBatch, Send
 from newsletter.deliver.claims import plan_batches
 from newsletter.deliver.materialize import materialize
@@ -15,12 +18,14 @@ from .helpers import add_readers, schedule
 
 
 def materialised(sessions: sessionmaker[Session], send_id: int) -> list[int]:
+    deltas: Deltas = Counter()
     with sessions.begin() as session:
         send = session.get_one(Send, send_id)
-        run = materialize(session, send, send_list_ids=send_list_ids(session, send))
+        run = materialize(session, send, send_list_ids=send_list_ids(session, send), deltas=deltas)
     with sessions() as session:
         ids = sorted(session.scalars(select(Delivery.id).where(Delivery.send_id == send_id)))
     assert (run.first, run.last, run.made) == (ids[0], ids[-1], len(ids))  # what it says it made
+    assert deltas == {(send_id, "status", "pending"): len(ids)}  # for the caller's counters
     return ids
 
 

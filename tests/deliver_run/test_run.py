@@ -24,7 +24,8 @@ from newsletter.deliver.outbox import OutboxTransport
 from newsletter.deliver.run import RunOptions, SendRunner
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import Transport
+from newsletter.deliver.transport import DeliveryResult, OutgoingBatch, Transport
+from newsletter.errors import ProviderRefused
 from newsletter.worker import run_due
 
 from .helpers import add_readers, counts, exactly_once, reader_address, schedule, send_status, statuses
@@ -73,6 +74,76 @@ def test_who_left_after_scheduling_but_before_their_batch_was_claimed_is_not_mai
     assert reader_address(28) not in rows  # erased: the delivery keeps a placeholder address
     assert [status for email, status in rows.items() if email.endswith("@erased.invalid")] == ["skipped"]
     assert rows[reader_address(3)] == "accepted"
+    assert counts(session_factory, send_id) == {"accepted": 27, "skipped": 3}
+
+
+class ErasedInFlight(MemoryTransport):
+    """Erases `victim` while the request carrying them is in flight, then answers for the request as a
+    whole (one message id, as SendGrid does): accepted, except the addresses in `failing`."""
+
+    def __init__(self, sessions: sessionmaker[Session], victim: str, failing: tuple[str, ...]) -> None:
+        super().__init__()
+        self._sessions, self._victim, self._failing = sessions, victim, failing
+
+    def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
+        if any(envelope.email == self._victim for envelope in batch.envelopes):
+            with self._sessions() as session:
+                erase_subscriber(session, self._victim)  # commits
+        return [
+            DeliveryResult(e.delivery_id, "failed", None, "550 no")
+            if e.email in self._failing
+            else DeliveryResult(e.delivery_id, "accepted", "request-1", "")
+            for e in batch.envelopes
+        ]
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [(), (reader_address(2), reader_address(4))],
+    ids=["one-answer-for-the-batch", "an-answer-per-outcome"],
+)
+def test_someone_erased_while_their_request_is_in_flight_stays_skipped_and_the_counts_agree(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner, failing: tuple[str, ...]
+) -> None:
+    add_readers(session, "daily-brief", 6)
+    send_id = schedule(session_factory, transport="memory")
+    transport = ErasedInFlight(session_factory, reader_address(3), failing)
+
+    report = make_runner(session_factory, transport, signer).run(send_id)
+
+    assert report.status == "sent"
+    rows = statuses(session_factory, send_id)
+    assert [status for email, status in rows.items() if email.endswith("@erased.invalid")] == ["skipped"]
+    accepted = {"accepted": 5 - len(failing)}
+    assert counts(session_factory, send_id) == {
+        **accepted,
+        "skipped": 1,
+        **({"failed": 2} if failing else {}),
+    }
+
+
+class RefusedAfterTwo(MemoryTransport):
+    """Settles a batch's first two envelopes (one failed, one accepted), then refuses the account."""
+
+    def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
+        first, second = batch.envelopes[:2]
+        settled = [
+            DeliveryResult(first.delivery_id, "failed", None, "missing merge value"),
+            DeliveryResult(second.delivery_id, "accepted", "request-1", ""),
+        ]
+        raise ProviderRefused("HTTP 401: the API key was refused", settled)
+
+
+def test_rows_settled_before_the_provider_refused_the_account_are_counted(
+    session: Session, session_factory: sessionmaker[Session], signer: TokenSigner
+) -> None:
+    add_readers(session, "daily-brief", 5)
+    send_id = schedule(session_factory, transport="memory")
+
+    report = make_runner(session_factory, RefusedAfterTwo(), signer).run(send_id)
+
+    assert (report.status, report.counts) == ("failed", {"failed": 1, "accepted": 1})
+    assert counts(session_factory, send_id) == {"failed": 1, "accepted": 1, "pending": 3}
 
 
 def test_who_left_before_the_send_started_gets_no_delivery_at_all(
@@ -87,6 +158,7 @@ def test_who_left_before_the_send_started_gets_no_delivery_at_all(
 
     assert reader_address(2) not in statuses(session_factory, send_id)
     assert sorted(m.to for m in transport.delivered) == [reader_address(n) for n in (1, 3, 4, 5)]
+    assert counts(session_factory, send_id) == {"accepted": 4}
 
 
 def test_each_reader_gets_one_smtp_message_with_their_own_values_and_unsubscribe_link(
@@ -118,6 +190,7 @@ def test_each_reader_gets_one_smtp_message_with_their_own_values_and_unsubscribe
         token = link.rsplit("/", 1)[1]
         assert signer.read_unsubscribe(token) == (public_ids[email], (list_public_id,))
     assert statuses(session_factory, send_id) == dict.fromkeys(everyone, "accepted")
+    assert counts(session_factory, send_id) == {"accepted": 12}
 
 
 def claim_first_batch_as(
@@ -158,6 +231,7 @@ def test_a_dead_workers_claims_are_rewritten_by_an_idempotent_transport(
 
     assert report.counts == {"accepted": 6}
     assert statuses(session_factory, send_id) == dict.fromkeys(everyone, "accepted")
+    assert counts(session_factory, send_id) == {"accepted": 6}
     assert len(list((tmp_path / f"send-{send_id}").glob("*.eml"))) == 6
 
 
@@ -285,6 +359,7 @@ def test_a_retry_goes_back_to_pending_after_a_back_off_and_gives_up_after_max_at
     failed = rows[reader_address(2)]
     assert (failed.status, failed.attempts) == ("failed", 3)
     assert failed.detail == "gave up after 3 attempts: 421 busy"
+    assert counts(session_factory, send_id) == {"accepted": 2, "failed": 1}
 
 
 def test_on_sqlite_one_worker_holds_a_send_and_another_leaves_it_alone(
@@ -311,3 +386,4 @@ def test_on_sqlite_one_worker_holds_a_send_and_another_leaves_it_alone(
     with session_factory.begin() as db:
         release_lease(db, f"send-{send_id}", other)
     assert make_runner(session_factory, transport, signer).run(send_id).status == "sent"
+    assert counts(session_factory, send_id) == {"accepted": 3}

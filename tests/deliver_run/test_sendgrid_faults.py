@@ -74,6 +74,7 @@ def test_a_dropped_connection_is_unknown_until_reconciled_then_sent_once(
     first = send.run(send_id)
 
     assert first.counts == {"accepted": READERS - BATCH, "unknown": BATCH}
+    assert counts(session_factory, send_id) == {"accepted": READERS - BATCH, "unknown": BATCH}
     assert len(sendgrid_recorder.requests) == READERS // BATCH  # the dropped request is not repeated
     assert sleeps == []
     assert send_status(session_factory, send_id) == "sent"
@@ -82,6 +83,7 @@ def test_a_dropped_connection_is_unknown_until_reconciled_then_sent_once(
     with session_factory.begin() as db:
         assert reconcile_unknown(db, send_id, requeue=True) == (BATCH, BATCH)
     assert send_status(session_factory, send_id) == "sending"
+    assert counts(session_factory, send_id) == {"accepted": READERS - BATCH, "pending": BATCH}
 
     second = send.run(send_id)
 
@@ -106,6 +108,7 @@ def test_a_rejected_request_fails_its_recipients_with_sendgrids_reason(
     report = runner(session_factory, sendgrid_recorder, signer, sleeps).run(send_id)
 
     assert report.counts == {"failed": BATCH, "accepted": 600 - BATCH}
+    assert counts(session_factory, send_id) == {"failed": BATCH, "accepted": 600 - BATCH}
     assert report.status == "sent"
     with session_factory() as db:
         details = set(db.scalars(select(Delivery.detail).where(Delivery.status == "failed")))

@@ -108,6 +108,7 @@ def test_killed_while_a_request_is_in_flight_the_restart_finishes_without_resend
     rows = statuses(session_factory, send_id)
     assert {rows[email] for email in held} == {"unknown"}  # the worker cannot know: never re-sent
     assert {rows[email] for email in set(everyone) - held} == {"accepted"}
+    assert counts(session_factory, send_id) == {"unknown": BATCH, "accepted": READERS - BATCH}
     assert send_status(session_factory, send_id) == "sent"
     assert f"send {send_id}: sent ({READERS - 3 * BATCH} accepted)" in out
 
@@ -142,6 +143,7 @@ def test_killed_after_claiming_before_the_request_was_taken_reconcile_sends_thos
     reconcile = CliRunner().invoke(main, ["reconcile", str(send_id), "--requeue-unknown"], env=env)
     assert reconcile.exit_code == 0, reconcile.output
     assert reconcile.stdout.strip() == f"{BATCH} unknown; {BATCH} queued again"
+    assert counts(session_factory, send_id) == {"accepted": READERS - BATCH, "pending": BATCH}
     last = CliRunner().invoke(main, ["worker", "--once", "--quiet"], env=env)  # a new worker, in-process
 
     assert last.exit_code == 0, last.output

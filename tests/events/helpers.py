@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from newsletter import clock
+from newsletter.db.counters import Deltas, add_counters, status_added
 from newsletter.db.tables import Delivery, Send
 from newsletter.events.sendgrid_webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -81,7 +83,8 @@ def make_send(
     status: str = "accepted",
     statuses: dict[int, str] | None = None,
 ) -> tuple[int, list[tuple[int, int, str]]]:
-    """A sent send with one delivery per address (status, or statuses[i]); returns (send_id, deliveries)."""
+    """A sent send with one delivery per address (status, or statuses[i]), its status counters as sending
+    would have left them; returns (send_id, deliveries)."""
     now = clock.now()
     send = Send(
         issue_slug="2026-11-20-walking",
@@ -112,6 +115,10 @@ def make_send(
     ]
     for start in range(0, len(rows), 5000):
         session.execute(insert(Delivery), rows[start : start + 5000])
+    deltas: Deltas = Counter()
+    for status_of_row, n in Counter(row["status"] for row in rows).items():
+        status_added(deltas, send.id, status_of_row, n)
+    add_counters(session, deltas)
     ids = session.execute(
         select(Delivery.id, Delivery.email).where(Delivery.send_id == send.id).order_by(Delivery.id)
     )

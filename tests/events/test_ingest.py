@@ -10,6 +10,7 @@ from conftest import FrozenClock
 from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from support.counts import assert_status_counts_agree
 
 from events.helpers import body_of, event, make_send
 from newsletter import clock
@@ -147,10 +148,15 @@ def test_a_deferral_never_replaces_a_final_outcome(
 def test_an_unknown_delivery_is_reconciled_as_accepted_by_any_provider_event(
     session: Session, sent: Deliveries
 ) -> None:
+    send_id = sent[0][1]
     assert _delivery(session, sent[2][0]).status == "unknown"
-    _ingest(session, [event("processed", sent[2]), event("open", sent[3])])
+    assert assert_status_counts_agree(session, send_id) == {"accepted": 2, "unknown": 1, "pending": 1}
+    _ingest(session, [event("processed", sent[2]), event("open", sent[3]), event("delivered", sent[2])])
     assert _delivery(session, sent[2][0]).status == "accepted"
     assert _delivery(session, sent[3][0]).status == "pending"
+    assert assert_status_counts_agree(session, send_id) == {"accepted": 3, "pending": 1}
+    _ingest(session, [event("open", sent[2])])  # already accepted: nothing moves
+    assert assert_status_counts_agree(session, send_id) == {"accepted": 3, "pending": 1}
 
 
 def _suppressions(session: Session) -> list[tuple[str | None, str, str, int | None]]:

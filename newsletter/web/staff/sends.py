@@ -98,19 +98,22 @@ def routes(services: Services) -> list[BaseRoute]:
     async def send_page(request: Request) -> Response:
         auth.require_staff(request)
         with services.sessions() as session:
-            send = sending.get_send(session, request.path_params["ref"])
-            summary = next((s for s in sending.summaries(session, limit=1000) if s.send.id == send.id), None)
-        return auth.page(request, "staff/send.html", {"send": send, "summary": summary})
+            summary = sending.summary(session, request.path_params["ref"])
+        return auth.page(request, "staff/send.html", {"send": summary.send, "summary": summary})
 
     async def progress(request: Request) -> Response:
         auth.require_staff(request)
         with services.sessions() as session:
-            send = sending.get_send(session, request.path_params["ref"])
-            summary = next((s for s in sending.summaries(session, limit=1000) if s.send.id == send.id), None)
-            counts = summary.counts if summary else {}
-            done, total = (summary.done, summary.total) if summary else (0, 0)
+            summary = sending.summary(session, request.path_params["ref"])
+            send = summary.send
             return JSONResponse(
-                {"id": send.id, "status": send.status, "done": done, "total": total, "counts": counts}
+                {
+                    "id": send.id,
+                    "status": send.status,
+                    "done": summary.done,
+                    "total": summary.total,
+                    "counts": summary.counts,
+                }
             )
 
     async def action(request: Request) -> Response:

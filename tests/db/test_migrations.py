@@ -1,0 +1,129 @@
+"""Migrations up and down on both backends: 0006 (batches claimed ahead) and 0007 (status counters)."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from events.helpers import make_send
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from support.counts import assert_status_counts_agree, status_counters
+
+from newsletter import clock
+from newsletter.db.counters import STATUS
+from newsletter.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from newsletter.db.tables import Base, DeliveryBatch, Send, SendCounter
+from newsletter.schedule.wakeups import JOB_TABLE
+
+
+def downgrade(engine: Engine, revision: str) -> str | None:
+    """Migrate the database down to `revision`, as `upgrade` migrates up."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    return current_revision(engine)
+
+
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """APScheduler's job table is not ours."""
+    return not (type_ == "table" and name == JOB_TABLE)
+
+
+def counters(engine: Engine) -> list[tuple[int, str, str, int]]:
+    """Every counter row, sorted."""
+    with Session(engine) as session:
+        query = select(SendCounter.send_id, SendCounter.name, SendCounter.key, SendCounter.value)
+        return sorted((send_id, name, key, value) for send_id, name, key, value in session.execute(query))
+
+
+def test_0007_backfills_status_counters_and_its_downgrade_removes_only_those(blank_engine: Engine) -> None:
+    assert upgrade(blank_engine, "0006") == "0006"
+    with Session(blank_engine) as session:  # sends made before 0007: rows, and no status counters yet
+        mixed, _ = make_send(session, ["a@x.org", "b@x.org", "c@y.org", "d@y.org"], statuses={1: "unknown"})
+        waiting, _ = make_send(session, ["e@x.org", "f@x.org"], status="pending")
+        empty, _ = make_send(session, [])
+        session.execute(delete(SendCounter).where(SendCounter.name == STATUS))
+        session.execute(insert(SendCounter).values(send_id=mixed, name="events", key="delivered", value=3))
+        session.commit()
+    before = counters(blank_engine)
+
+    assert upgrade(blank_engine, "0007") == "0007"
+
+    with Session(blank_engine) as session:
+        assert assert_status_counts_agree(session, mixed) == {"accepted": 3, "unknown": 1}
+        assert assert_status_counts_agree(session, waiting) == {"pending": 2}
+        assert status_counters(session, empty) == {}
+    assert downgrade(blank_engine, "0006") == "0006"
+    assert counters(blank_engine) == before  # the events counter stays; status counters are gone
+    assert upgrade(blank_engine) == head_revision()
+    with Session(blank_engine) as session:
+        assert status_counters(session, mixed) == {"accepted": 3, "unknown": 1}
+
+
+def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(blank_engine: Engine) -> None:
+    assert upgrade(blank_engine) == head_revision()
+    assert downgrade(blank_engine, "base") is None
+    assert upgrade(blank_engine) == head_revision()
+    with blank_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def a_send_with_a_batch_claimed_ahead(engine: Engine) -> int:
+    now = clock.now()
+    with Session(engine) as session, session.begin():
+        send = Send(
+            issue_slug="daily",
+            subject="s",
+            html="<p>x</p>",
+            text="x",
+            sha256="0" * 64,
+            publication={},
+            transport="memory",
+            status="sending",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(send)
+        session.flush()
+        session.add_all(
+            [
+                DeliveryBatch(send_id=send.id, first_id=1, last_id=3, size=3, state="done", attempts=1),
+                DeliveryBatch(
+                    send_id=send.id,
+                    first_id=4,
+                    last_id=6,
+                    size=3,
+                    state="claimed",
+                    attempts=2,
+                    holder="w:1:a",
+                ),
+            ]
+        )
+        return send.id
+
+
+def test_downgrading_puts_batches_claimed_ahead_back_to_pending_and_upgrading_again_allows_the_state(
+    blank_engine: Engine,
+) -> None:
+    assert upgrade(blank_engine, "0006") == "0006"
+    send_id = a_send_with_a_batch_claimed_ahead(blank_engine)
+
+    assert downgrade(blank_engine, "0005") == "0005"
+
+    with Session(blank_engine) as session:
+        rows = session.execute(
+            select(DeliveryBatch.state, DeliveryBatch.attempts, DeliveryBatch.holder)
+            .where(DeliveryBatch.send_id == send_id)
+            .order_by(DeliveryBatch.id)
+        ).all()
+        assert [tuple(r) for r in rows] == [("done", 1, None), ("pending", 1, None)]
+    with pytest.raises(IntegrityError), Session(blank_engine) as session, session.begin():
+        session.execute(update(DeliveryBatch).values(state="claimed"))  # the old schema knows no `claimed`
+    assert upgrade(blank_engine) == head_revision()
+    with Session(blank_engine) as session, session.begin():
+        session.execute(update(DeliveryBatch).where(DeliveryBatch.state == "pending").values(state="claimed"))
