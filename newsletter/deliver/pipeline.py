@@ -44,12 +44,16 @@ from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 
 from newsletter.audience.recipients import mailable
 from newsletter.db.counters import STATUS, Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
 from newsletter.deliver.claims import Claimed, ClaimedBatch
 from newsletter.deliver.marks import Parameters, Write
+
+_MAX_SHAPES = 64
+"""Compiled statement shapes a claim line keeps (a send uses a handful)."""
 
 
 class Collected(NamedTuple):
@@ -101,6 +105,7 @@ class ClaimLine:
         )
         self._pg: PgConnection[Any] | None = None
         self._pipeline: Pipeline | None = None
+        self._compiled: dict[tuple[Any, tuple[str, ...]], tuple[str, SQLCompiler]] = {}
 
     def __enter__(self) -> ClaimLine:
         raw = self._engine.raw_connection()
@@ -191,25 +196,46 @@ class ClaimLine:
             raise RuntimeError("the claim line is not open")
         return self._pg
 
-    def _sql(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> tuple[str, SQLCompiler]:
+    def _sql(
+        self, statement: ClauseElement, keys: Sequence[str] | None = None, cache_key: Any = None
+    ) -> tuple[str, SQLCompiler]:
         """`statement` compiled for psycopg; its own constants come from `construct_expanded_state`."""
-        compiled = statement.compile(dialect=self._engine.dialect, column_keys=keys)
+        compiled = statement.compile(dialect=self._engine.dialect, column_keys=keys, cache_key=cache_key)
         if not isinstance(compiled, SQLCompiler):
             raise TypeError(f"not a SQL statement: {statement!r}")
         return str(compiled), compiled
 
     def _execute(self, statement: ClauseElement, parameters: Parameters) -> PgCursor[Any]:
-        """Run a Core statement on the pipelined connection (its values bound by psycopg, not SQLAlchemy)."""
+        """Run a Core statement on the pipelined connection (its values bound by psycopg, not SQLAlchemy).
+
+        Statements of the same shape (every batch's marks) are compiled once, as SQLAlchemy's own
+        compiled cache does: by the statement's cache key, its literal values extracted per call.
+        """
+        rows = parameters if isinstance(parameters, list) else None
+        keys = list(rows[0]) if rows else (list(parameters) if isinstance(parameters, dict) else None)
+        sql, compiled, extracted = self._cached(statement, keys)
         cursor = self._connection().cursor()
-        if isinstance(parameters, list):
-            _sql, compiled = self._sql(statement, list(parameters[0]) if parameters else None)
-            states = [compiled.construct_expanded_state(row) for row in parameters]
-            cursor.executemany(states[0].statement, [state.parameters for state in states])
+        if rows is not None:
+            values = [compiled.construct_params(row, extracted_parameters=extracted) for row in rows]
+            cursor.executemany(sql, values)
         else:
-            _sql, compiled = self._sql(statement, list(parameters) if parameters else None)
-            state = compiled.construct_expanded_state(parameters)
-            cursor.execute(state.statement, state.parameters)
+            single = parameters if isinstance(parameters, dict) else None
+            cursor.execute(sql, compiled.construct_params(single, extracted_parameters=extracted))
         return cursor
+
+    def _cached(
+        self, statement: ClauseElement, keys: Sequence[str] | None
+    ) -> tuple[str, SQLCompiler, Sequence[BindParameter[Any]] | None]:
+        cache_key = statement._generate_cache_key()
+        if cache_key is None:  # not cacheable: compile it each time
+            return (*self._sql(statement, keys), None)
+        entry = (cache_key.key, tuple(keys or ()))
+        hit = self._compiled.get(entry)
+        if hit is None:
+            if len(self._compiled) >= _MAX_SHAPES:
+                self._compiled.clear()
+            hit = self._compiled[entry] = self._sql(statement, keys, cache_key)
+        return (*hit, cache_key.bindparams)
 
     def _run(self, statement: tuple[str, SQLCompiler], params: dict[str, Any]) -> PgCursor[Any]:
         _sql, compiled = statement
