@@ -36,6 +36,8 @@ Values = tuple[str, str | None, datetime | None, str | None]
 Parameters = dict[str, Any] | list[dict[str, Any]] | None
 
 STILL_PENDING = Delivery.status == "pending"
+MARKED_COLUMNS = ("status", "detail", "sent_at", "provider_message_id", "attempts")
+"""The columns a mark sets (`_row`)."""
 
 _MARK_ONE = update(Delivery).where(Delivery.id == bindparam("delivery_id"), STILL_PENDING)
 """One row with values of its own (executemany: `delivery_id` and the columns of `_row`)."""
@@ -51,6 +53,15 @@ class Write(NamedTuple):
     statement: Update
     parameters: Parameters = None
     moves_to: str | None = None
+    whole_batch: WholeBatch | None = None
+
+
+class WholeBatch(NamedTuple):
+    """What a `Write` marking all of a batch's pending rows alike sets (lets a caller keep one statement)."""
+
+    first_id: int
+    last_id: int
+    values: dict[str, Any]
 
 
 def mark_batch(
@@ -145,12 +156,14 @@ def row_writes(
         outcomes["retry" if values[0] == "pending" else values[0]] += len(ids)
     if covers_batch and len(groups) == 1:
         ((values, _ids),) = groups.items()
+        row = _row(None, values, batch.attempts)
         whole = (
             update(Delivery)
             .where(in_batch(batch.send_id, batch.first_id, batch.last_id), STILL_PENDING)
-            .values(_row(None, values, batch.attempts))
+            .values(row)
         )
-        return [Write(whole, moves_to=values[0])], outcomes
+        covers = WholeBatch(batch.first_id, batch.last_id, row)
+        return [Write(whole, moves_to=values[0], whole_batch=covers)], outcomes
     writes: list[Write] = []
     singles: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
     for values, ids in groups.items():

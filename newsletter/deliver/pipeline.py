@@ -49,8 +49,8 @@ from sqlalchemy.sql.elements import BindParameter
 from newsletter.audience.recipients import mailable
 from newsletter.db.counters import STATUS, Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
-from newsletter.deliver.claims import Claimed, ClaimedBatch
-from newsletter.deliver.marks import Parameters, Write
+from newsletter.deliver.claims import Claimed, ClaimedBatch, in_batch
+from newsletter.deliver.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
 
 _MAX_SHAPES = 64
 """Compiled statement shapes a claim line keeps (a send uses a handful)."""
@@ -96,6 +96,17 @@ class ClaimLine:
         )
         self._claim_sql = self._sql(_claim(send_id, me, list_ids, sending))
         self._status_sql = self._sql(select(Send.status).where(Send.id == send_id))
+        first_to_last = in_batch(send_id, bindparam("first_id", None), bindparam("last_id", None))  # type: ignore[arg-type]
+        self._mark_whole_batch_sql = self._sql(
+            _counted(
+                send_id,
+                [
+                    update(Delivery)
+                    .where(first_to_last, STILL_PENDING)
+                    .values({column: bindparam(column, None) for column in MARKED_COLUMNS})
+                ],
+            )
+        )
         self._release_sql = self._sql(
             update(DeliveryBatch)
             .where(
@@ -166,6 +177,12 @@ class ClaimLine:
         Either way the counter rows are written once, in key order (no deadlock between workers).
         """
         if not writes:
+            return
+        if (
+            len(writes) == 1 and (whole := writes[0].whole_batch) is not None
+        ):  # the usual round: one statement
+            params = {"first_id": whole.first_id, "last_id": whole.last_id, **whole.values}
+            self._run(self._mark_whole_batch_sql, params)
             return
         if all(write.parameters is None for write in writes):
             self._execute(_counted(self._send_id, [write.statement for write in writes]), None)
