@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,21 +98,13 @@ def migrated_database(
         yield MigratedDatabase("sqlite", f"sqlite:///{path}", engine)
         engine.dispose()
         return
-    base = _postgres_base_url()
-    schema = f"test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_schema(base, schema)
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        yield MigratedDatabase("postgresql", url, engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with _postgres_schema("test") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield MigratedDatabase("postgresql", url, engine)
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
@@ -122,16 +115,25 @@ def blank_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
+    with _postgres_schema("blank") as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def _postgres_schema(prefix: str) -> Iterator[str]:
+    """A throw-away schema on the test PostgreSQL server, dropped afterwards; the URL that uses it."""
     base = _postgres_base_url()
-    schema = f"blank_{os.getpid()}_{secrets.token_hex(4)}"
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(_with_schema(base, schema))
     try:
-        yield engine
+        yield _with_schema(base, schema)
     finally:
-        engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

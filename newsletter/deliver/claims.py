@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import starmap
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -255,6 +255,25 @@ class ClaimedBatch:
     rows: list[Claimed]
 
 
+def claimed_columns(list_ids: Sequence[int] | None) -> tuple[Any, ...]:
+    """What a claim reads of each delivery row, in `Claimed`'s order (outer-join `Subscriber`).
+
+    With `list_ids`, the last says whether the subscriber may still be mailed on those lists
+    (unsubscribed, suppressed or erased since scheduling: not); a test send's rows always may.
+    """
+    now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
+    return (
+        Delivery.id,
+        Delivery.subscriber_id,
+        Delivery.email,
+        Subscriber.public_id,
+        Subscriber.name,
+        Subscriber.attributes["first_name"].as_string(),
+        Subscriber.attributes["last_name"].as_string(),
+        now_mailable,
+    )
+
+
 def claim_batch(
     session: Session, send_id: int, me: str, *, list_ids: Sequence[int] | None = None
 ) -> ClaimedBatch | None:
@@ -294,20 +313,10 @@ def claim_batch(
     if taken is None:
         return None
     batch_id, first_id, last_id, attempts = taken
-    now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
     rows = (
         session.connection()
         .execute(
-            select(
-                Delivery.id,
-                Delivery.subscriber_id,
-                Delivery.email,
-                Subscriber.public_id,
-                Subscriber.name,
-                Subscriber.attributes["first_name"].as_string(),
-                Subscriber.attributes["last_name"].as_string(),
-                now_mailable,
-            )
+            select(*claimed_columns(list_ids))
             .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
             .order_by(Delivery.id)

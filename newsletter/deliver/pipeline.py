@@ -46,10 +46,9 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
-from newsletter.audience.recipients import mailable
 from newsletter.db.counters import STATUS, Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
-from newsletter.deliver.claims import Claimed, ClaimedBatch, in_batch
+from newsletter.deliver.claims import Claimed, ClaimedBatch, claimed_columns, in_batch
 from newsletter.deliver.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
 
 _MAX_SHAPES = 64
@@ -289,27 +288,13 @@ def _claim(send_id: int, me: str, list_ids: Sequence[int] | None, sending: Any) 
         .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
         .cte("taken")
     )
-    now_mailable = mailable(list_ids) if list_ids is not None else literal(True)
     rows = and_(
         Delivery.id.between(taken.c.first_id, taken.c.last_id),
         Delivery.send_id + 0 == send_id,
         Delivery.status == "pending",
     )
     return (
-        select(
-            taken.c.id,
-            taken.c.first_id,
-            taken.c.last_id,
-            taken.c.attempts,
-            Delivery.id,
-            Delivery.subscriber_id,
-            Delivery.email,
-            Subscriber.public_id,
-            Subscriber.name,
-            Subscriber.attributes["first_name"].as_string(),
-            Subscriber.attributes["last_name"].as_string(),
-            now_mailable,
-        )
+        select(taken.c.id, taken.c.first_id, taken.c.last_id, taken.c.attempts, *claimed_columns(list_ids))
         .select_from(taken)
         .outerjoin(Delivery, rows)
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)

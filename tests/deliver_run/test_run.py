@@ -193,6 +193,13 @@ def test_each_reader_gets_one_smtp_message_with_their_own_values_and_unsubscribe
     assert counts(session_factory, send_id) == {"accepted": 12}
 
 
+def start_without_sending(runner: SendRunner, send_id: int) -> None:
+    """Run the send's start only (its rows made and cut into batches), as a worker stopped at once would."""
+    should_stop, runner.should_stop = runner.should_stop, lambda: True
+    runner.run(send_id)
+    runner.should_stop = should_stop
+
+
 def claim_first_batch_as(
     sessions: sessionmaker[Session], send_id: int, holder: str, state: str = "sending"
 ) -> list[str]:
@@ -222,10 +229,8 @@ def test_a_dead_workers_claims_are_rewritten_by_an_idempotent_transport(
     send_id = schedule(session_factory, transport="outbox")
     outbox = OutboxTransport(tmp_path)
     runner = make_runner(session_factory, outbox, signer, 3)
-    runner.should_stop = lambda: True
-    runner.run(send_id)  # starts the send and materialises its rows, sends nothing
+    start_without_sending(runner, send_id)
     leave_claimed_by_a_dead_worker(session_factory, send_id, everyone[:3])
-    runner.should_stop = lambda: False
 
     report = runner.run(send_id)
 
@@ -244,10 +249,8 @@ def test_a_dead_workers_claims_are_unknown_with_sendgrid_and_not_resent(
     everyone = add_readers(session, "daily-brief", 6)
     send_id = schedule(session_factory)
     runner = make_runner(session_factory, SendGridTransport("SG.test", host=sendgrid_recorder.url), signer, 3)
-    runner.should_stop = lambda: True
-    runner.run(send_id)
+    start_without_sending(runner, send_id)
     leave_claimed_by_a_dead_worker(session_factory, send_id, everyone[:3])
-    runner.should_stop = lambda: False
 
     report = runner.run(send_id)
 
@@ -270,11 +273,9 @@ def test_a_batch_a_dead_worker_claimed_ahead_is_sent_by_the_next_worker_not_give
     everyone = add_readers(session, "daily-brief", 6)
     send_id = schedule(session_factory)
     runner = make_runner(session_factory, SendGridTransport("SG.test", host=sendgrid_recorder.url), signer, 3)
-    runner.should_stop = lambda: True
-    runner.run(send_id)
+    start_without_sending(runner, send_id)
     dead = DEAD_WORKER.format(host=socket.gethostname())
     assert claim_first_batch_as(session_factory, send_id, dead, state="claimed") == everyone[:3]
-    runner.should_stop = lambda: False
 
     report = runner.run(send_id)
 
@@ -317,10 +318,8 @@ def test_on_postgresql_a_live_workers_claims_are_left_to_it_until_stale(
     send_id = schedule(session_factory, transport="memory")
     transport = MemoryTransport()
     runner = make_runner(session_factory, transport, signer, 3)
-    runner.should_stop = lambda: True
-    runner.run(send_id)
+    start_without_sending(runner, send_id)
     assert claim_first_batch_as(session_factory, send_id, "other-host:42:abcdef") == everyone[:3]
-    runner.should_stop = lambda: False
 
     first = runner.run(send_id)
 
