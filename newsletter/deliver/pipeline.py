@@ -7,6 +7,9 @@ A worker holds one batch `claimed` ahead (held, rows read, nothing sent). Per ro
 it; the caller then builds the upcoming request; `collect` commits and reads the answers. Only a
 batch whose hand-over committed may be sent, so a crash never leaves an unsent batch looking sent
 (it stays `claimed`: recovery puts it back to pending) nor a sent one looking unsent.
+
+Marks count their moves in the send's status counters in the same statement (data-modifying CTEs
+feeding the counters' upsert), so nothing waits for row counts; statements are compiled once per shape.
 """
 
 from __future__ import annotations
