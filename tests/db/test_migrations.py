@@ -12,10 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree, status_counters
 
-from newsletter import clock
 from newsletter.db.counters import STATUS
 from newsletter.db.migrate import alembic_config, current_revision, head_revision, upgrade
-from newsletter.db.tables import Base, DeliveryBatch, Send, SendCounter
+from newsletter.db.tables import Base, DeliveryBatch, SendCounter
 from newsletter.schedule.wakeups import JOB_TABLE
 
 
@@ -74,37 +73,17 @@ def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(blank_en
 
 
 def a_send_with_a_batch_claimed_ahead(engine: Engine) -> int:
-    now = clock.now()
-    with Session(engine) as session, session.begin():
-        send = Send(
-            issue_slug="daily",
-            subject="s",
-            html="<p>x</p>",
-            text="x",
-            sha256="0" * 64,
-            publication={},
-            transport="memory",
-            status="sending",
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(send)
-        session.flush()
+    with Session(engine) as session:
+        send_id, _ = make_send(session, [])
+        claimed = {"state": "claimed", "attempts": 2, "holder": "w:1:a"}
         session.add_all(
             [
-                DeliveryBatch(send_id=send.id, first_id=1, last_id=3, size=3, state="done", attempts=1),
-                DeliveryBatch(
-                    send_id=send.id,
-                    first_id=4,
-                    last_id=6,
-                    size=3,
-                    state="claimed",
-                    attempts=2,
-                    holder="w:1:a",
-                ),
+                DeliveryBatch(send_id=send_id, first_id=1, last_id=3, size=3, state="done", attempts=1),
+                DeliveryBatch(send_id=send_id, first_id=4, last_id=6, size=3, **claimed),
             ]
         )
-        return send.id
+        session.commit()
+        return send_id
 
 
 def test_downgrading_puts_batches_claimed_ahead_back_to_pending_and_upgrading_again_allows_the_state(
