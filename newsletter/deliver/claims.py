@@ -178,9 +178,9 @@ def recover_stale(
         or row.claimed_at < stale_before
         or holder_is_dead(row.holder or "")
     ]
-    unclaim = [row.id for row in stale if row.state == "claimed"]
-    if unclaim:
-        session.execute(_unclaimed(DeliveryBatch.id.in_(unclaim)))
+    claimed_ahead = [row.id for row in stale if row.state == "claimed"]
+    if claimed_ahead:
+        session.execute(unclaim(DeliveryBatch.id.in_(claimed_ahead)))
     for row in stale:
         if row.state == "claimed":
             continue
@@ -200,19 +200,9 @@ def recover_stale(
     return len(stale)
 
 
-def release_claimed(session: Session, send_id: int, me: str) -> int:
-    """`me`'s batches claimed ahead and not sent go back to pending, that claim uncounted; how many."""
-    released = session.execute(
-        _unclaimed(
-            DeliveryBatch.send_id == send_id,
-            DeliveryBatch.holder == me,
-            DeliveryBatch.state == "claimed",
-        )
-    )
-    return int(released.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _unclaimed(*where: ColumnElement[bool]) -> Update:
+def unclaim(*where: ColumnElement[bool]) -> Update:
+    """UPDATE giving the batches matching `where` back to pending, their claim not counted as an attempt
+    (nothing of them was sent: a batch claimed ahead, or one whose send the provider refused)."""
     return (
         update(DeliveryBatch)
         .where(*where)

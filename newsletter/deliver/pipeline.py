@@ -51,7 +51,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from newsletter.db.counters import STATUS, Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
-from newsletter.deliver.claims import Claimed, ClaimedBatch, claimed_columns, in_batch
+from newsletter.deliver.claims import Claimed, ClaimedBatch, claimed_columns, in_batch, unclaim
 from newsletter.deliver.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
 
 _MAX_SHAPES = 64
@@ -110,11 +110,9 @@ class ClaimLine:
             )
         )
         self._release_sql = self._sql(
-            update(DeliveryBatch)
-            .where(
+            unclaim(
                 DeliveryBatch.send_id == send_id, DeliveryBatch.holder == me, DeliveryBatch.state == "claimed"
             )
-            .values(state="pending", holder=None, attempts=DeliveryBatch.attempts - 1)
         )
         self._pg: PgConnection[Any] | None = None
         self._pipeline: Pipeline | None = None

@@ -25,6 +25,7 @@ from newsletter.deliver.claims import (
     plan_batches,
     recover_stale,
     release_lease,
+    unclaim,
 )
 from newsletter.deliver.heap import heap_frozen
 from newsletter.deliver.marks import (
@@ -421,12 +422,7 @@ class SendRunner:
                 deltas=deltas,
             )
             report.add_all(outcomes)
-            session.execute(
-                update(DeliveryBatch)
-                .where(DeliveryBatch.id == batch.batch_id)
-                .values(state="pending", holder=None, attempts=DeliveryBatch.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
+            session.execute(unclaim(DeliveryBatch.id == batch.batch_id))
             add_counters(session, deltas)
         self._fail(batch.send_id, str(refusal), report)
 
