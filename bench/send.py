@@ -178,7 +178,7 @@ def timed_stages() -> dict[str, float]:
     run_module.SendRunner._start = timer("start", run_module.SendRunner._start)  # type: ignore[method-assign]
     run_module.materialize = timer("materialise", run_module.materialize)  # type: ignore[attr-defined]
     run_module.claim_batch = timer("claim", run_module.claim_batch)  # type: ignore[attr-defined]
-    run_module.mark_batch = timer("mark", run_module.mark_batch)  # type: ignore[attr-defined]
+    run_module.run_writes = timer("mark", run_module.run_writes)  # type: ignore[attr-defined]
     # PostgreSQL's pipelined loop: marks and the next claim travel in one round trip, so "claim" is the
     # time spent sending it and waiting for what the overlap did not hide; "mark" is building the marks.
     run_module.ClaimLine.submit = timer("claim", run_module.ClaimLine.submit)  # type: ignore[method-assign]

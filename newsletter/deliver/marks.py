@@ -64,35 +64,6 @@ class WholeBatch(NamedTuple):
     values: dict[str, Any]
 
 
-def mark_batch(
-    session: Session,
-    batch: ClaimedBatch,
-    results: Sequence[DeliveryResult],
-    *,
-    covers_batch: bool,
-    now: datetime,
-    max_attempts: int,
-    retry_base_seconds: float,
-    deltas: Deltas,
-) -> Counter[str]:
-    """Mark each result's row and settle the batch: done, or pending again if a row is to be retried.
-
-    `covers_batch`: `results` answer for every row of the batch still pending (none was left out).
-    The status moves are added to `deltas`.
-    """
-    writes, outcomes = batch_writes(
-        session,
-        batch,
-        results,
-        covers_batch=covers_batch,
-        now=now,
-        max_attempts=max_attempts,
-        retry_base_seconds=retry_base_seconds,
-    )
-    run_writes(session, writes, batch.send_id, deltas)
-    return outcomes
-
-
 def batch_writes(
     session: Session,
     batch: ClaimedBatch,
@@ -103,7 +74,7 @@ def batch_writes(
     max_attempts: int,
     retry_base_seconds: float,
 ) -> tuple[list[Write], Counter[str]]:
-    """What `mark_batch` writes (rows, then the batch settled), and the rows' outcomes."""
+    """The writes recording a sent batch (its rows, then the batch settled), and the rows' outcomes."""
     writes, outcomes = row_writes(
         session, batch, results, covers_batch=covers_batch, now=now, max_attempts=max_attempts
     )
@@ -112,25 +83,6 @@ def batch_writes(
         retry_at = now + timedelta(seconds=retry_base_seconds * 2 ** (batch.attempts - 1))
     writes.append(settle_write(batch.batch_id, retry_at=retry_at))
     return writes, outcomes
-
-
-def mark_rows(
-    session: Session,
-    batch: ClaimedBatch,
-    results: Sequence[DeliveryResult],
-    *,
-    covers_batch: bool,
-    now: datetime,
-    max_attempts: int,
-    deltas: Deltas,
-) -> Counter[str]:
-    """Write each result to its row still pending (a retry stays pending, or fails on the batch's last
-    attempt); the rows that moved are added to `deltas` by status."""
-    writes, outcomes = row_writes(
-        session, batch, results, covers_batch=covers_batch, now=now, max_attempts=max_attempts
-    )
-    run_writes(session, writes, batch.send_id, deltas)
-    return outcomes
 
 
 def row_writes(

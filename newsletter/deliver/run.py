@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -32,8 +32,7 @@ from newsletter.deliver.marks import (
     STILL_PENDING,
     Write,
     batch_writes,
-    mark_batch,
-    mark_rows,
+    row_writes,
     run_writes,
     settle,
     settle_write,
@@ -57,6 +56,10 @@ from newsletter.schedule.states import transition
 SKIPPED_AT_CLAIM = "unsubscribed, suppressed or erased before this batch was sent"
 OPEN_BATCH_STATES = ("pending", "claimed", "sending")
 """Batch states that keep a send from finishing."""
+
+
+Sent = tuple[ClaimedBatch, list[DeliveryResult], bool]
+"""A batch sent and not yet marked: the batch, its results, and whether every claimed row was sent."""
 
 
 @dataclass(frozen=True)
@@ -217,13 +220,15 @@ class SendRunner:
         next batch pending (never sent); a claim is always committed before its own request. The
         status counters of the marks and the claim's skips go in with one upsert, last before the commit.
         """
-        sent: tuple[ClaimedBatch, list[DeliveryResult], bool] | None = None  # marked with the next claim
+        sent: Sent | None = None  # marked with the next claim
         while True:
             with self.sessions.begin() as session:
                 deltas: Deltas = Counter()
                 marked = sent is not None
                 if sent is not None:
-                    self._mark(session, *sent, report, deltas)
+                    marks, outcomes = self._marks(session, sent, clock.now())
+                    run_writes(session, marks, send_id, deltas)
+                    report.add_all(outcomes)
                     sent = None
                 batch, sendable = self._next_batch(session, send_id, context, report, deltas)
                 if batch is not None and not sendable:
@@ -250,12 +255,13 @@ class SendRunner:
         upcoming batch (claimed → sending) and the claim of the one after; the server runs it while
         this process builds the upcoming batch's request, which goes only once the hand-over committed.
         """
-        list_ids = None if context.is_test else context.list_ids
         with (
             self.sessions() as session,
-            ClaimLine(session.get_bind().engine, send_id, self.worker_id, list_ids=list_ids) as line,
+            ClaimLine(
+                session.get_bind().engine, send_id, self.worker_id, list_ids=context.claim_lists
+            ) as line,
         ):
-            sent: tuple[ClaimedBatch, list[DeliveryResult], bool] | None = None
+            sent: Sent | None = None
             upcoming: ClaimedBatch | None = None
             while True:
                 stop = self.should_stop()
@@ -263,17 +269,7 @@ class SendRunner:
                 writes: list[Write] = []
                 outcomes: Counter[str] = Counter()
                 if sent is not None:
-                    batch, results, covers = sent
-                    marks, outcomes = batch_writes(
-                        session,
-                        batch,
-                        results,
-                        covers_batch=covers and len(results) == len(batch.rows),
-                        now=now,
-                        max_attempts=self.options.max_attempts,
-                        retry_base_seconds=self.options.retry_base_seconds,
-                    )
-                    writes += marks
+                    writes, outcomes = self._marks(session, sent, now)
                 sendable: list[Claimed] = []
                 if upcoming is not None:
                     sendable, skips = self._mailable_rows(session, upcoming.rows, context)
@@ -347,8 +343,7 @@ class SendRunner:
         ):
             report.status = "sending"
             return None, []
-        list_ids = None if context.is_test else context.list_ids
-        batch = claim_batch(session, send_id, self.worker_id, list_ids=list_ids)
+        batch = claim_batch(session, send_id, self.worker_id, list_ids=context.claim_lists)
         if batch is None:
             return None, []
         return batch, self._unsuppressed(session, batch, context, report, deltas)
@@ -387,40 +382,32 @@ class SendRunner:
         )
         return prepared(context.transport, batch)
 
-    def _mark(
-        self,
-        session: Session,
-        batch: ClaimedBatch,
-        results: list[DeliveryResult],
-        covers_batch: bool,
-        report: RunReport,
-        deltas: Deltas,
-    ) -> None:
-        outcomes = mark_batch(
+    def _marks(self, session: Session, sent: Sent, now: datetime) -> tuple[list[Write], Counter[str]]:
+        """The writes recording a sent batch's results (its rows, then the batch) and their outcomes."""
+        batch, results, every_row_sent = sent
+        return batch_writes(
             session,
             batch,
             results,
-            covers_batch=covers_batch and len(results) == len(batch.rows),
-            now=clock.now(),
+            covers_batch=every_row_sent and len(results) == len(batch.rows),
+            now=now,
             max_attempts=self.options.max_attempts,
             retry_base_seconds=self.options.retry_base_seconds,
-            deltas=deltas,
         )
-        report.add_all(outcomes)
 
     def _refused(self, batch: ClaimedBatch, refusal: ProviderRefused, report: RunReport) -> None:
         """Mark what was settled, put the batch back to pending (this claim uncounted), fail the send once."""
         with self.sessions.begin() as session:
             deltas: Deltas = Counter()
-            outcomes = mark_rows(
+            marks, outcomes = row_writes(
                 session,
                 batch,
                 refusal.results,
                 covers_batch=False,
                 now=clock.now(),
                 max_attempts=self.options.max_attempts,
-                deltas=deltas,
             )
+            run_writes(session, marks, batch.send_id, deltas)
             report.add_all(outcomes)
             session.execute(unclaim(DeliveryBatch.id == batch.batch_id))
             add_counters(session, deltas)
@@ -490,6 +477,11 @@ class _Context:
     categories: list[str]
     links: LinkMaker
     transport: Transport
+
+    @property
+    def claim_lists(self) -> list[int] | None:
+        """The lists a claim re-checks its rows against; None for a test send (its addresses are given)."""
+        return None if self.is_test else self.list_ids
 
 
 def _lease_name(send_id: int) -> str:
