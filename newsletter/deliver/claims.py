@@ -211,11 +211,12 @@ def unclaim(*where: ColumnElement[bool]) -> Update:
     )
 
 
-def in_batch(send_id: int, first_id: int, last_id: int) -> ColumnElement[bool]:
+def in_batch(send_id: int, first_id: Any, last_id: Any) -> ColumnElement[bool]:
     """WHERE clause for a batch's delivery rows: a primary-key range scan.
 
     `send_id + 0` keeps the planner off the (send_id, email) index: SQLite would otherwise walk all
     of the send's rows for each batch. The send check stays: another send's rows may share the range.
+    The bounds are ids, or columns / bind parameters holding them.
     """
     return Delivery.id.between(first_id, last_id) & (Delivery.send_id + 0 == send_id)
 
@@ -264,6 +265,34 @@ def claimed_columns(list_ids: Sequence[int] | None) -> tuple[Any, ...]:
     )
 
 
+def take_first_due(
+    send_id: int, me: str, *, state: str, now: Any, skip_locked: bool, where: Sequence[Any] = ()
+) -> Update:
+    """UPDATE holding the send's first due pending batch for `me` in `state` (`sending`, or `claimed`
+    ahead), its attempt counted; RETURNING its id, first_id, last_id and attempts. `now`: a time or a
+    bind parameter; `skip_locked` (PostgreSQL): concurrent workers take different batches; `where`:
+    further conditions on the UPDATE (the claim line's "send still sending")."""
+    due = (
+        select(DeliveryBatch.id)
+        .where(
+            DeliveryBatch.send_id == send_id,
+            DeliveryBatch.state == "pending",
+            or_(DeliveryBatch.not_before.is_(None), DeliveryBatch.not_before <= now),
+        )
+        .order_by(DeliveryBatch.id)
+        .limit(1)
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(DeliveryBatch)
+        .where(DeliveryBatch.id == due.scalar_subquery(), *where)
+        .values(state=state, holder=me, claimed_at=now, attempts=DeliveryBatch.attempts + 1)
+        .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def claim_batch(
     session: Session, send_id: int, me: str, *, list_ids: Sequence[int] | None = None
 ) -> ClaimedBatch | None:
@@ -275,31 +304,9 @@ def claim_batch(
     scheduling: not), read in the same query as its data. The caller commits before sending.
     """
     now = clock.now()
-    due = (
-        select(DeliveryBatch.id)
-        .where(
-            DeliveryBatch.send_id == send_id,
-            DeliveryBatch.state == "pending",
-            or_(DeliveryBatch.not_before.is_(None), DeliveryBatch.not_before <= now),
-        )
-        .order_by(DeliveryBatch.id)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    taken = (
-        session.connection()
-        .execute(
-            update(DeliveryBatch)
-            .where(DeliveryBatch.id == due.scalar_subquery())
-            .values(state="sending", holder=me, claimed_at=now, attempts=DeliveryBatch.attempts + 1)
-            .returning(
-                DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts
-            )
-            .execution_options(synchronize_session=False)
-        )
-        .first()
-    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    take = take_first_due(send_id, me, state="sending", now=now, skip_locked=postgres)
+    taken = session.connection().execute(take).first()
     if taken is None:
         return None
     batch_id, first_id, last_id, attempts = taken

@@ -38,7 +38,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
     union_all,
     update,
@@ -51,7 +50,14 @@ from sqlalchemy.sql.elements import BindParameter
 
 from newsletter.db.counters import STATUS, Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
-from newsletter.deliver.claims import Claimed, ClaimedBatch, claimed_columns, in_batch, unclaim
+from newsletter.deliver.claims import (
+    Claimed,
+    ClaimedBatch,
+    claimed_columns,
+    in_batch,
+    take_first_due,
+    unclaim,
+)
 from newsletter.deliver.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
 
 _MAX_SHAPES = 64
@@ -98,7 +104,7 @@ class ClaimLine:
         )
         self._claim_sql = self._sql(_claim(send_id, me, list_ids, sending))
         self._status_sql = self._sql(select(Send.status).where(Send.id == send_id))
-        first_to_last = in_batch(send_id, bindparam("first_id", None), bindparam("last_id", None))  # type: ignore[arg-type]
+        first_to_last = in_batch(send_id, bindparam("first_id", None), bindparam("last_id", None))
         self._mark_whole_batch_sql = self._sql(
             _counted(
                 send_id,
@@ -268,32 +274,10 @@ def _claim(send_id: int, me: str, list_ids: Sequence[int] | None, sending: Any) 
     One row per pending delivery of the batch (batch columns first); a batch with none still gives
     one row (its delivery columns NULL), so it can be settled.
     """
-    due = (
-        select(DeliveryBatch.id)
-        .where(
-            DeliveryBatch.send_id == send_id,
-            DeliveryBatch.state == "pending",
-            or_(DeliveryBatch.not_before.is_(None), DeliveryBatch.not_before <= bindparam("now", None)),
-        )
-        .order_by(DeliveryBatch.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    taken = (
-        update(DeliveryBatch)
-        .where(DeliveryBatch.id == due, sending)
-        .values(
-            state="claimed", holder=me, claimed_at=bindparam("now", None), attempts=DeliveryBatch.attempts + 1
-        )
-        .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
-        .cte("taken")
-    )
-    rows = and_(
-        Delivery.id.between(taken.c.first_id, taken.c.last_id),
-        Delivery.send_id + 0 == send_id,
-        Delivery.status == "pending",
-    )
+    now: BindParameter[Any] = bindparam("now", None)
+    take = take_first_due(send_id, me, state="claimed", now=now, skip_locked=True, where=[sending])
+    taken = take.cte("taken")
+    rows = and_(in_batch(send_id, taken.c.first_id, taken.c.last_id), Delivery.status == "pending")
     return (
         select(taken.c.id, taken.c.first_id, taken.c.last_id, taken.c.attempts, *claimed_columns(list_ids))
         .select_from(taken)
