@@ -1,16 +1,26 @@
-"""Safe YAML reading: plain values plus a line/column source map, refusing tags, aliases and duplicates."""
+"""Safe YAML reading: plain values plus a line/column source map, refusing tags, aliases and duplicates.
+
+Files are parsed by libyaml's C parser when PyYAML was built with it (the composer, refusals and
+source map stay ours, in Python); a file libyaml rejects is parsed again by the pure-Python parser,
+so syntax errors read the same either way; so is any text with a tab (libyaml accepts tabs in places
+PyYAML refuses them). Files over a size limit are refused before parsing.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.error import Mark
 from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent, ScalarEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from newsletter.errors import ContentError, ContentProblem
 
@@ -18,6 +28,11 @@ Loc = tuple[str | int, ...]
 """A path into the loaded data, e.g. ("blocks", 2, "url")."""
 Position = tuple[int, int]
 """A 1-based (line, column)."""
+Span = tuple[int, int]
+"""Start and end character offsets of a scalar in the file's text."""
+
+MAX_FILE_BYTES = 1_000_000
+"""Issue and publication files larger than this are refused before parsing (1 MB)."""
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -31,6 +46,8 @@ class SourceMap:
     path: str
     values: Mapping[Loc, Position]
     keys: Mapping[Loc, Position] = field(default_factory=dict)
+    spans: Mapping[Loc, Span] = field(default_factory=dict)
+    text: str = field(default="", repr=False)
 
     def locate(self, loc: Loc) -> Position:
         """Position of the value at `loc`, or of its nearest known ancestor."""
@@ -43,6 +60,24 @@ class SourceMap:
     def locate_key(self, loc: Loc) -> Position:
         """Position of the mapping key that names `loc`, falling back to its value's position."""
         return self.keys.get(loc) or self.locate(loc)
+
+    def locate_text(self, loc: Loc, needle: str, occurrence: int = 0) -> Position:
+        """Where `needle` (its `occurrence`-th time, from 0) is written inside the scalar at `loc`.
+
+        Falls back to the scalar's own position when the needle is not written as is (escaped in a
+        double-quoted string, or folded across lines).
+        """
+        span = self.spans.get(loc)
+        if span is None or not needle:
+            return self.locate(loc)
+        start, end = span
+        index = start - 1
+        for _ in range(occurrence + 1):
+            index = self.text.find(needle, index + 1, end)
+            if index < 0:
+                return self.locate(loc)
+        line = self.text.count("\n", 0, index) + 1
+        return (line, index - (self.text.rfind("\n", 0, index) + 1) + 1)
 
 
 @dataclass(frozen=True)
@@ -71,16 +106,14 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_YAML_TAG_PREFIX) :] if tag.startswith(_YAML_TAG_PREFIX) else tag
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer notes tags, anchors and aliases instead of honouring them."""
+class _Refusing(Composer):
+    """A composer that notes tags, anchors and aliases instead of honouring them (over any parser)."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.refusals: dict[Node, list[str]] = {}
+    refusals: dict[Node, list[str]]
 
     def next_event(self, *, consume: bool = False) -> Event:
         """The next parser event (typed wrapper over the untyped stubs)."""
-        event: Event = self.get_event() if consume else self.peek_event()  # type: ignore[no-untyped-call]
+        event: Event = self.get_event() if consume else self.peek_event()  # type: ignore[attr-defined]
         return event
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
@@ -104,17 +137,57 @@ class _Loader(yaml.SafeLoader):
             self.refusals[node] = messages
         return node
 
+    if TYPE_CHECKING:  # supplied by the parser and SafeConstructor each loader mixes in
+
+        def check_event(self, *choices: Any) -> bool: ...
+        def construct_object(self, node: Any, deep: bool = False) -> Any: ...
+        def dispose(self) -> None: ...
+
+
+class _PureLoader(_Refusing, yaml.SafeLoader):
+    """Our composer over PyYAML's pure-Python reader, scanner and parser."""
+
+    def __init__(self, text: str) -> None:
+        yaml.SafeLoader.__init__(self, text)
+        self.refusals = {}
+
+
+_Loader = _Refusing
+"""Either loader: the C-parser one or the pure-Python one."""
+
+_FAST: type[_Refusing] | None = None
+if yaml.__with_libyaml__:  # pragma: no branch - PyYAML wheels ship libyaml
+    from yaml._yaml import CParser
+
+    class _CLoader(_Refusing, CParser, SafeConstructor, Resolver):
+        """Our composer over libyaml's C parser (events only; composing stays in Python)."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+            self.refusals = {}
+
+    _FAST = _CLoader
+
+
+def libyaml_available() -> bool:
+    """Whether files are parsed by libyaml's C parser (else by PyYAML's pure-Python one)."""
+    return _FAST is not None
+
 
 class _Walker:
     """Turns a composed node tree into plain values, recording positions and problems."""
 
-    def __init__(self, path: str, loader: _Loader) -> None:
+    def __init__(self, path: str, loader: _Refusing) -> None:
         self.path = path
         self.loader = loader
         self.values: dict[Loc, Position] = {}
         self.keys: dict[Loc, Position] = {}
         self.problems: list[ContentProblem] = []
         self.refused: set[Loc] = set()
+        self.spans: dict[Loc, Span] = {}
 
     def problem(self, pos: Position, loc: Loc, message: str) -> None:
         self.problems.append(ContentProblem(self.path, pos[0], pos[1], format_loc(loc), message))
@@ -126,6 +199,7 @@ class _Walker:
         elif isinstance(node, SequenceNode):
             value = [self.walk(item, (*loc, i)) for i, item in enumerate(node.value)]
         else:
+            self.spans[loc] = (node.start_mark.index, node.end_mark.index)
             value = None if node in self.loader.refusals else self._scalar(node)
         for message in self.loader.refusals.get(node, []):
             self.problem(_pos(node), loc, message)
@@ -186,7 +260,7 @@ def _decode(path: str, raw: bytes) -> str | ContentProblem:
         return ContentProblem(path, line, col, "", "file is not valid UTF-8 text (save it as UTF-8)")
 
 
-def _compose(loader: _Loader, path: str) -> tuple[Node | None, list[ContentProblem]]:
+def _compose(loader: _Refusing, path: str) -> tuple[Node | None, list[ContentProblem]]:
     loader.next_event(consume=True)  # stream start
     node = None if loader.check_event(StreamEndEvent) else loader.compose_document()
     if loader.check_event(StreamEndEvent):
@@ -214,15 +288,21 @@ def _syntax_problem(path: str, text: str, exc: yaml.YAMLError) -> ContentProblem
     return ContentProblem(path, 1, 1, "", f"invalid YAML: {exc}")  # pragma: no cover
 
 
-def _parse(path: str, text: str) -> YamlDocument:
+class _Rejected(Exception):
+    """libyaml refused the text (the pure parser then reports why, in its words)."""
+
+
+def _parse_with(loader_class: type[_Refusing], path: str, text: str) -> YamlDocument:
     empty = SourceMap(path, {(): (1, 1)})
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)  # type: ignore[call-arg]
         try:
             root, problems = _compose(loader, path)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
+        if loader_class is not _PureLoader:
+            raise _Rejected from exc
         return YamlDocument(None, empty, [_syntax_problem(path, text, exc)])
     if not isinstance(root, MappingNode):
         got = "nothing (the file is empty)" if root is None else _kind_of_node(root)
@@ -231,31 +311,69 @@ def _parse(path: str, text: str) -> YamlDocument:
         return YamlDocument(None, empty, [*problems, problem])
     walker = _Walker(path, loader)
     data = walker.walk(root, ())
-    source = SourceMap(path, walker.values, walker.keys)
+    source = SourceMap(path, walker.values, walker.keys, walker.spans, text)
     return YamlDocument(data, source, problems + walker.problems, frozenset(walker.refused))
+
+
+def _parse(path: str, text: str, *, pure: bool) -> YamlDocument:
+    try:
+        if _FAST is not None and not pure and "\t" not in text:  # libyaml allows tabs PyYAML refuses
+            try:
+                return _parse_with(_FAST, path, text)
+            except _Rejected:
+                pass  # libyaml refused the text: the pure parser words the error as always
+        return _parse_with(_PureLoader, path, text)
+    except RecursionError:
+        problem = ContentProblem(path, 1, 1, "", "invalid YAML: lists or mappings are nested too deeply")
+        return YamlDocument(None, SourceMap(path, {(): (1, 1)}), [problem])
 
 
 def _kind_of_node(node: Node) -> str:
     return "a list" if isinstance(node, SequenceNode) else f"the single value {node.value!r}"
 
 
-def read_yaml(path: Path) -> YamlDocument:
-    """Read and parse one YAML file; never raises, every problem is in the result."""
+def _too_big(path: str, size: int, limit: int) -> ContentProblem:
+    message = (
+        f"file is {size / 1_000_000:.1f} MB; files over {limit / 1_000_000:g} MB are refused "
+        "(split the issue, or move long text elsewhere)"
+    )
+    return ContentProblem(path, 1, 1, "", message)
+
+
+def parse_yaml(
+    name: str, source: bytes | str, *, max_bytes: int = MAX_FILE_BYTES, pure: bool = False
+) -> YamlDocument:
+    """Parse YAML given as bytes or text, shown in messages as `name`; never raises.
+
+    `pure=True` uses PyYAML's pure-Python parser even where libyaml is available.
+    """
+    raw = source.encode("utf-8") if isinstance(source, str) else source
+    if len(raw) > max_bytes:
+        return YamlDocument(None, SourceMap(name, {(): (1, 1)}), [_too_big(name, len(raw), max_bytes)])
+    text = _decode(name, raw)
+    if isinstance(text, ContentProblem):
+        return YamlDocument(None, SourceMap(name, {(): (1, 1)}), [text])
+    return _parse(name, text, pure=pure)
+
+
+def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pure: bool = False) -> YamlDocument:
+    """Read and parse one YAML file; never raises, every problem is in the result.
+
+    A file over `max_bytes` is refused before it is read whole or parsed.
+    """
     shown = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         problem = ContentProblem(shown, 1, 1, "", f"cannot read the file ({reason})")
         return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [problem])
-    text = _decode(shown, raw)
-    if isinstance(text, ContentProblem):
-        return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [text])
-    try:
-        return _parse(shown, text)
-    except RecursionError:
-        problem = ContentProblem(shown, 1, 1, "", "invalid YAML: lists or mappings are nested too deeply")
+    if len(raw) > max_bytes:
+        problem = _too_big(shown, max(size, len(raw)), max_bytes)
         return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [problem])
+    return parse_yaml(shown, raw, max_bytes=max_bytes, pure=pure)
 
 
 def load_yaml(path: Path) -> tuple[dict[str, Any], SourceMap]:

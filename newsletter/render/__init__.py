@@ -12,18 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import TemplateError
-
-from newsletter.config import load_settings
-from newsletter.content.markdown import shared_parses, shield_merge_tags
-from newsletter.content.schema import Issue, Publication
 from newsletter.errors import RenderError
-from newsletter.render.environment import environment
-from newsletter.render.inline import inline_css
 from newsletter.render.merge import MergeTemplate, Token
-from newsletter.render.mjml import mjml_to_html
-from newsletter.render.text import render_text
+
+if TYPE_CHECKING:
+    from newsletter.content.schema import Issue, Publication
 
 __all__ = ["MergeTemplate", "RenderedIssue", "Token", "issue_digest", "merge", "render_issue"]
 
@@ -48,26 +43,46 @@ def issue_digest(subject: str, html: str, text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _default_templates_dir() -> Path:
-    return load_settings().templates_dir
+def _default_dirs() -> tuple[Path, Path | None]:
+    from newsletter.config import load_settings
+
+    settings = load_settings()
+    return settings.templates_dir, settings.cache_dir
 
 
 def render_issue(
     issue: Issue, publication: Publication, *, slug: str, templates_dir: Path | None = None
 ) -> RenderedIssue:
-    """Render an issue's HTML and text parts (templates from settings unless `templates_dir`)."""
-    env = environment(templates_dir or _default_templates_dir())
+    """Render an issue's HTML and text parts (templates from settings unless `templates_dir`).
+
+    The compiler (Jinja2, mjml-python, premailer) is imported here, on the first render, so that
+    modules needing only RenderedIssue or the merge stay light to import.
+    """
+    from jinja2 import TemplateError
+
+    from newsletter.content.markdown import shared_parses, shield_merge_tags
+    from newsletter.render.environment import environment
+    from newsletter.render.inline import inline_css
+    from newsletter.render.mjml import mjml_to_html
+    from newsletter.render.text import render_text
+
+    cache_dir: Path | None = None
+    if templates_dir is None:
+        templates_dir, cache_dir = _default_dirs()
+    env = environment(templates_dir, cache_dir)
     context = {
         "issue": issue,
         "publication": publication,
         "brand": publication.brand,
         "colors": publication.brand.colors,
         "preheader": issue.preheader or "",
+        "slug": slug,
+        "archive_url": publication.archive_url(slug),
     }
     try:
         with shared_parses():
             source = env.get_template("layout.mjml.j2").render(context)
-            text = render_text(issue, publication, env)
+            text = render_text(issue, publication, env, context)
         css = env.get_template("styles/inline.css.j2").render(context)
     except TemplateError as exc:
         raise RenderError(f"email template {getattr(exc, 'name', None) or ''}: {exc}") from exc

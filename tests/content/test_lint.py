@@ -90,7 +90,7 @@ def test_correct_text_is_left_alone(text: str) -> None:
 def test_merge_tag_without_a_close_match_lists_the_known_tags(write_issue: WriteIssue, minimal: str) -> None:
     path = write_issue(minimal.replace("Ten minutes is enough.", "Hi {zip_code|there}, {email}"))
     assert warnings_of(path) == [
-        f"{path}:2:12: preheader: unknown merge tag '{{zip_code|there}}'"
+        f"{path}:2:15: preheader: unknown merge tag '{{zip_code|there}}'"
         " (known: email, first_name, last_name, name)"
     ]
 
@@ -99,7 +99,7 @@ def test_merge_tag_without_a_close_match_lists_the_known_tags(write_issue: Write
 def test_system_links_written_by_an_editor_warn(write_issue: WriteIssue, minimal: str, tag: str) -> None:
     path = write_issue(minimal.replace("A stroll after the evening meal helps.", f"Leave here {{{tag}}}"))
     assert warnings_of(path) == [
-        f"{path}:6:11: blocks[0].body: '{{{tag}}}' is a link the layout adds"
+        f"{path}:6:22: blocks[0].body: '{{{tag}}}' is a link the layout adds"
         " for every recipient; remove it here"
     ]
 
