@@ -87,7 +87,7 @@ def render_issue(
     except TemplateError as exc:
         raise RenderError(f"email template {getattr(exc, 'name', None) or ''}: {exc}") from exc
     shield = shield_merge_tags(source)
-    html = shield.restore(inline_css(mjml_to_html(shield.text), css))
+    html = shield.restore(inline_css(mjml_to_html(shield.text), css, cache_dir))
     digest = issue_digest(issue.subject, html, text)
     return RenderedIssue(
         slug=slug,
