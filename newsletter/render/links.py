@@ -48,8 +48,9 @@ def action_href(action: Action) -> str:
 def action_hint(action: Action) -> str:
     """The words that say what a text or call button does, for screens that cannot text or call."""
     if action.sms is not None:
-        keyword = f"{action.sms.keyword} " if action.sms.keyword else ""
-        return f"Text {keyword}to {action.sms.number}".replace("Text to", "Text us at")
+        if action.sms.keyword:
+            return f"Text {action.sms.keyword} to {action.sms.number}"
+        return f"Text us at {action.sms.number}"
     if action.tel is not None:
         return f"Call {action.tel}"
     return ""
