@@ -9,27 +9,21 @@ PyYAML refuses them). Files over a size limit are refused before parsing.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.error import Mark
-from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent, ScalarEvent, StreamEndEvent
+from yaml.events import StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
 
+from newsletter.content.source_map import Loc, Position, SourceMap, Span, YamlDocument, format_loc
+from newsletter.content.yaml_parsers import FAST, PureLoader, Refusing, libyaml_available
 from newsletter.errors import ContentError, ContentProblem
 
-Loc = tuple[str | int, ...]
-"""A path into the loaded data, e.g. ("blocks", 2, "url")."""
-Position = tuple[int, int]
-"""A 1-based (line, column)."""
-Span = tuple[int, int]
-"""Start and end character offsets of a scalar in the file's text."""
+__all__ = [
+    "MAX_FILE_BYTES", "Loc", "Position", "SourceMap", "Span", "YamlDocument", "format_loc",
+    "libyaml_available", "load_yaml", "parse_yaml", "read_yaml",
+]  # fmt: skip
 
 MAX_FILE_BYTES = 1_000_000
 """Issue and publication files larger than this are refused before parsing (1 MB)."""
@@ -39,148 +33,14 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 
 
-@dataclass(frozen=True)
-class SourceMap:
-    """Where each value and each mapping key of a file starts, addressed by data path."""
-
-    path: str
-    values: Mapping[Loc, Position]
-    keys: Mapping[Loc, Position] = field(default_factory=dict)
-    spans: Mapping[Loc, Span] = field(default_factory=dict)
-    text: str = field(default="", repr=False)
-
-    def locate(self, loc: Loc) -> Position:
-        """Position of the value at `loc`, or of its nearest known ancestor."""
-        for end in range(len(loc), -1, -1):
-            found = self.values.get(loc[:end])
-            if found is not None:
-                return found
-        return (1, 1)
-
-    def locate_key(self, loc: Loc) -> Position:
-        """Position of the mapping key that names `loc`, falling back to its value's position."""
-        return self.keys.get(loc) or self.locate(loc)
-
-    def locate_text(self, loc: Loc, needle: str, occurrence: int = 0) -> Position:
-        """Where `needle` (its `occurrence`-th time, from 0) is written inside the scalar at `loc`.
-
-        Falls back to the scalar's own position when the needle is not written as is (escaped in a
-        double-quoted string, or folded across lines).
-        """
-        span = self.spans.get(loc)
-        if span is None or not needle:
-            return self.locate(loc)
-        start, end = span
-        index = start - 1
-        for _ in range(occurrence + 1):
-            index = self.text.find(needle, index + 1, end)
-            if index < 0:
-                return self.locate(loc)
-        line = self.text.count("\n", 0, index) + 1
-        return (line, index - (self.text.rfind("\n", 0, index) + 1) + 1)
-
-
-@dataclass(frozen=True)
-class YamlDocument:
-    """A parsed file: its data (None if unusable), source map, problems and the paths of refused nodes."""
-
-    data: dict[str, Any] | None
-    source: SourceMap
-    problems: list[ContentProblem]
-    refused: frozenset[Loc] = frozenset()
-
-
-def format_loc(loc: Loc) -> str:
-    """A data path as an editor reads it: `blocks[2].url`, `signoff.name`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def _pos(node: Node) -> Position:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_YAML_TAG_PREFIX) :] if tag.startswith(_YAML_TAG_PREFIX) else tag
-
-
-class _Refusing(Composer):
-    """A composer that notes tags, anchors and aliases instead of honouring them (over any parser)."""
-
-    refusals: dict[Node, list[str]]
-
-    def next_event(self, *, consume: bool = False) -> Event:
-        """The next parser event (typed wrapper over the untyped stubs)."""
-        event: Event = self.get_event() if consume else self.peek_event()  # type: ignore[attr-defined]
-        return event
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        event = self.next_event()
-        if isinstance(event, AliasEvent):
-            self.next_event(consume=True)
-            mark = cast(Mark, event.start_mark)
-            placeholder = ScalarNode("tag:yaml.org,2002:null", "", mark, mark)
-            self.refusals[placeholder] = [
-                f"YAML aliases (*{event.anchor}) are not allowed; write the value out"
-            ]
-            return placeholder
-        messages = []
-        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.tag is not None:
-            messages.append(f"YAML tags ({_short_tag(event.tag)}) are not allowed; write a plain value")
-        if isinstance(event, NodeEvent) and event.anchor is not None:
-            messages.append(f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
-            event.anchor = None  # never registered, so nothing can refer to it
-        node = super().compose_node(parent, index)
-        if messages and node is not None:
-            self.refusals[node] = messages
-        return node
-
-    if TYPE_CHECKING:  # supplied by the parser and SafeConstructor each loader mixes in
-
-        def check_event(self, *choices: Any) -> bool: ...
-        def construct_object(self, node: Any, deep: bool = False) -> Any: ...
-        def dispose(self) -> None: ...
-
-
-class _PureLoader(_Refusing, yaml.SafeLoader):
-    """Our composer over PyYAML's pure-Python reader, scanner and parser."""
-
-    def __init__(self, text: str) -> None:
-        yaml.SafeLoader.__init__(self, text)
-        self.refusals = {}
-
-
-_Loader = _Refusing
-"""Either loader: the C-parser one or the pure-Python one."""
-
-_FAST: type[_Refusing] | None = None
-if yaml.__with_libyaml__:  # pragma: no branch - PyYAML wheels ship libyaml
-    from yaml._yaml import CParser
-
-    class _CLoader(_Refusing, CParser, SafeConstructor, Resolver):
-        """Our composer over libyaml's C parser (events only; composing stays in Python)."""
-
-        def __init__(self, text: str) -> None:
-            CParser.__init__(self, text)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-            Composer.__init__(self)
-            self.refusals = {}
-
-    _FAST = _CLoader
-
-
-def libyaml_available() -> bool:
-    """Whether files are parsed by libyaml's C parser (else by PyYAML's pure-Python one)."""
-    return _FAST is not None
 
 
 class _Walker:
     """Turns a composed node tree into plain values, recording positions and problems."""
 
-    def __init__(self, path: str, loader: _Refusing) -> None:
+    def __init__(self, path: str, loader: Refusing) -> None:
         self.path = path
         self.loader = loader
         self.values: dict[Loc, Position] = {}
@@ -260,7 +120,7 @@ def _decode(path: str, raw: bytes) -> str | ContentProblem:
         return ContentProblem(path, line, col, "", "file is not valid UTF-8 text (save it as UTF-8)")
 
 
-def _compose(loader: _Refusing, path: str) -> tuple[Node | None, list[ContentProblem]]:
+def _compose(loader: Refusing, path: str) -> tuple[Node | None, list[ContentProblem]]:
     loader.next_event(consume=True)  # stream start
     node = None if loader.check_event(StreamEndEvent) else loader.compose_document()
     if loader.check_event(StreamEndEvent):
@@ -292,7 +152,7 @@ class _Rejected(Exception):
     """libyaml refused the text (the pure parser then reports why, in its words)."""
 
 
-def _parse_with(loader_class: type[_Refusing], path: str, text: str) -> YamlDocument:
+def _parse_with(loader_class: type[Refusing], path: str, text: str) -> YamlDocument:
     empty = SourceMap(path, {(): (1, 1)})
     try:
         loader = loader_class(text)  # type: ignore[call-arg]
@@ -301,7 +161,7 @@ def _parse_with(loader_class: type[_Refusing], path: str, text: str) -> YamlDocu
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        if loader_class is not _PureLoader:
+        if loader_class is not PureLoader:
             raise _Rejected from exc
         return YamlDocument(None, empty, [_syntax_problem(path, text, exc)])
     if not isinstance(root, MappingNode):
@@ -317,12 +177,12 @@ def _parse_with(loader_class: type[_Refusing], path: str, text: str) -> YamlDocu
 
 def _parse(path: str, text: str, *, pure: bool) -> YamlDocument:
     try:
-        if _FAST is not None and not pure and "\t" not in text:  # libyaml allows tabs PyYAML refuses
+        if FAST is not None and not pure and "\t" not in text:  # libyaml allows tabs PyYAML refuses
             try:
-                return _parse_with(_FAST, path, text)
+                return _parse_with(FAST, path, text)
             except _Rejected:
                 pass  # libyaml refused the text: the pure parser words the error as always
-        return _parse_with(_PureLoader, path, text)
+        return _parse_with(PureLoader, path, text)
     except RecursionError:
         problem = ContentProblem(path, 1, 1, "", "invalid YAML: lists or mappings are nested too deeply")
         return YamlDocument(None, SourceMap(path, {(): (1, 1)}), [problem])

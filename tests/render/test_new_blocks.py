@@ -34,9 +34,8 @@ def rendered(steady: LoadedIssue) -> RenderedIssue:
 def test_share_links_carry_the_archive_page_and_no_reader_link(rendered: RenderedIssue) -> None:
     page = quote("https://e-alert.example.org/archive/2026-12-11-steady-at-home", safe="")
     assert f'href="https://www.facebook.com/sharer/sharer.php?u={page}"' in rendered.html
-    assert f'href="https://wa.me/?text=Five%20minutes%20a%20day%20to%20stay%20steady%20at%20home%20{page}"' in (
-        rendered.html
-    )
+    subject = quote("Five minutes a day to stay steady at home", safe="")
+    assert f'href="https://wa.me/?text={subject}%20{page}"' in rendered.html
     assert "mailto:?subject=Five%20minutes" in rendered.html
     assert "linkedin" not in rendered.html  # only the networks the block names
     share = rendered.text.split("Know someone who would find this useful? Share it:\n", 1)[1]
@@ -72,7 +71,8 @@ def test_the_study_card_shows_the_evidence_level_and_the_disclaimer(rendered: Re
 
 
 def test_citations_link_to_doi_and_pubmed() -> None:
-    loaded = load_issue(ROOT / "tests/fixtures/issues/good/2026-11-21-full.yaml", ROOT / "tests/fixtures/publications")
+    fixtures = ROOT / "tests" / "fixtures"
+    loaded = load_issue(fixtures / "issues/good/2026-11-21-full.yaml", fixtures / "publications")
     rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
     assert '<a href="https://doi.org/10.5555/12345678"' in rendered.html
     assert ">doi:10.5555/12345678</a>" in rendered.html
