@@ -72,6 +72,7 @@ def shield_merge_tags(text: str) -> Shield:
 # ---------------------------------------------------------------- Markdown → HTML
 
 
+@lru_cache(maxsize=1024)
 def _safe_link(url: str) -> bool:
     return url_problem(url, CLICK) is None
 

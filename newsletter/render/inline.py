@@ -13,6 +13,7 @@ Measured premailer traps and what this module does about them:
   index) in memory and, given a cache folder, on disk, so a new process skips cssutils' parse;
 - premailer imports `requests` (for external stylesheets, which we never load): a stand-in is
   registered before premailer is imported, so `requests` is loaded only if something uses it;
+- rules whose classes appear nowhere in the document are not queried at all (they cannot match);
 - no network, no link rewriting, classes kept (dark-mode and mobile rules select on them),
   cssutils validation off and its logging silenced. Rules that cannot be inlined (pseudo-classes
   other than :first-child/:last-child, media queries) are dropped: they belong in head CSS.
@@ -90,9 +91,23 @@ class _Inliner(Premailer):  # type: ignore[misc]  # premailer ships no type info
     def __init__(self, html: str, cache_dir: Path | None, **kwargs: Any) -> None:
         super().__init__(html, **kwargs)
         self._cache_dir = cache_dir
+        self._used = frozenset(name for value in _CLASS_ATTR.findall(html) for name in value.split())
 
     def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list[Any], list[Any]]:
-        return list(_parsed_rules(css_body, ruleset_index, self._cache_dir)), []
+        rules = _parsed_rules(css_body, ruleset_index, self._cache_dir)
+        return [rule for rule in rules if self._used.issuperset(_classes(rule[1]))], []
+
+
+_CLASS_ATTR = re.compile(r"""\sclass=["']([^"']*)["']""")
+_CLASS = re.compile(r"\.([A-Za-z0-9_-]+)")
+
+
+@lru_cache(maxsize=512)
+def _classes(selector: str) -> frozenset[str]:
+    """The class names a selector needs: a rule is queried only if every one is used in the document
+    (premailer would otherwise run every rule's selector query; most of the sheet is for blocks an
+    issue does not use)."""
+    return frozenset(_CLASS.findall(selector))
 
 
 @lru_cache(maxsize=32)
