@@ -8,6 +8,7 @@ the text part is written from the same blocks by text.py.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,8 +43,22 @@ def issue_digest(subject: str, html: str, text: str) -> str:
     return hashlib.sha256("\0".join((subject, html, text)).encode("utf-8")).hexdigest()
 
 
+DIR_SETTINGS = ("NEWSLETTER_TEMPLATES_DIR", "NEWSLETTER_CACHE_DIR", "NEWSLETTER_CONFIG_FILE")
+"""The settings that can move the templates or the cache (the file may set either)."""
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DIRS = (_PROJECT_ROOT / "templates" / "emails", _PROJECT_ROOT / "var" / "cache")
+"""Settings' defaults for `templates_dir` and `cache_dir` (a test keeps them equal)."""
+
+
 @lru_cache(maxsize=1)
 def _default_dirs() -> tuple[Path, Path | None]:
+    """The templates and cache folders: the defaults unless a setting may move them.
+
+    Reading the settings loads pydantic-settings (~0.1 s of a command's start); a render only needs
+    these two folders, so the settings are read only when one of DIR_SETTINGS is set.
+    """
+    if not any(os.environ.get(name) for name in DIR_SETTINGS):
+        return DEFAULT_DIRS
     from newsletter.config import load_settings
 
     settings = load_settings()

@@ -116,3 +116,13 @@ def test_templates_are_compiled_once_and_then_read_from_the_cache(tmp_path: Path
     second.compile = refuse  # type: ignore[method-assign]
     assert second.get_template("layout.mjml.j2").render is not None
     environment.cache_clear()
+
+
+def test_render_knows_the_settings_defaults_for_its_folders() -> None:
+    """render reads the settings only when one of these variables is set; otherwise it uses the defaults."""
+    from newsletter.config import Settings, env_name
+    from newsletter.render import DEFAULT_DIRS, DIR_SETTINGS
+
+    defaults = Settings.model_fields
+    assert (defaults["templates_dir"].default, defaults["cache_dir"].default) == DEFAULT_DIRS
+    assert (env_name("templates_dir"), env_name("cache_dir"), "NEWSLETTER_CONFIG_FILE") == DIR_SETTINGS
