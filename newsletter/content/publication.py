@@ -66,7 +66,15 @@ class Colors(Model):
 class Brand(Model):
     """Logo, colours and fonts."""
 
-    logo: Logo | None = described("The header logo (else the name is shown).", None, default=None)
+    logo: Logo | None = described(
+        "The header logo (else the name is shown).",
+        {
+            "src": "https://e-alert.example.org/assets/logo.png",
+            "alt": "Everyday Health e-Alert",
+            "width": 200,
+        },
+        default=None,
+    )
     colors: Colors = described("Brand colours.", {"primary": "#0b5c6b"}, default_factory=Colors)
     font_family: str = described(
         "Body font stack.", "Georgia, 'Times New Roman', serif", default="Georgia, 'Times New Roman', serif"
@@ -116,7 +124,7 @@ class Publication(Model):
     name: NonEmpty = described("The newsletter's name.", "Everyday Health e-Alert")
     organization: NonEmpty = described("The publisher.", "Institute for Everyday Health, LLC")
     sender: Sender = described(
-        "Who the email is from.", {"name": "e-Alert", "email": "alerts@example.org"}, alias="from"
+        "The From: line: name and address.", {"name": "e-Alert", "email": "alerts@example.org"}, alias="from"
     )
     reply_to: str | None = described("Reply-To address.", "editors@example.org", default=None)
     postal_address: NonEmpty = described("Postal address (CAN-SPAM).", "PO Box 2718\nLewes, DE 19958")

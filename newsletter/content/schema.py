@@ -151,7 +151,16 @@ class Promo(Model):
     text: Markdown | None = described(
         "What is offered (Markdown).", "Text **GUIDE** and we send your copy.", default=None
     )
-    image: ImageBlock | None = described("An image (an image block, with type: image).", None, default=None)
+    image: ImageBlock | None = described(
+        "An image (an image block, with type: image).",
+        {
+            "type": "image",
+            "src": "https://cdn.example.org/guide.jpg",
+            "alt": "The guide's cover",
+            "width": 300,
+        },
+        default=None,
+    )
     button: PromoButton | None = described(
         "The call to action.", {"text": "Send me the guide", "url": "https://example.org/guide"}, default=None
     )
@@ -189,4 +198,11 @@ class Issue(Model):
     ps: list[PostScript] = described(
         "P.S. lines: P.S., then P.P.S., ...", [{"text": "More in our archive."}], default_factory=list
     )
-    promo: Promo | None = described("An offer after the P.S.", None, default=None)
+    promo: Promo | None = described(
+        "An offer after the P.S.",
+        {
+            "headline": "Get our free guide",
+            "button": {"text": "Send me the guide", "url": "https://example.org/guide"},
+        },
+        default=None,
+    )

@@ -58,11 +58,18 @@ def test_committed_schema_matches_the_models(name: str) -> None:
     assert committed == schema_text(name), f"run: newsletter schema --{name} --out schema/{name}.schema.json"
 
 
-def test_every_field_has_a_description_and_every_block_is_offered() -> None:
-    schema = json_schema("issue")
-    for model_name, model in schema["$defs"].items():
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_every_field_has_a_description_and_an_example(name: str) -> None:
+    schema = json_schema(name)
+    models = {**schema["$defs"], "(top)": schema}
+    for model_name, model in models.items():
         for field, spec in model.get("properties", {}).items():
             assert spec.get("description"), f"{model_name}.{field} has no description"
+            assert spec.get("examples") not in (None, [None]), f"{model_name}.{field} has no example"
+
+
+def test_every_block_type_is_offered() -> None:
+    schema = json_schema("issue")
     blocks = schema["properties"]["blocks"]["items"]
     assert set(blocks["properties"]["type"]["enum"]) == {
         r["if"]["properties"]["type"]["const"] for r in blocks["allOf"]
