@@ -147,7 +147,7 @@ class Publication(Model):
         default_factory=list,
     )
     brand: Brand = described(
-        "Logo, colours and fonts.", {"colors": {"primary": "#0b5c6b"}}, default_factory=Brand
+        "The brand: logo, colours and fonts.", {"colors": {"primary": "#0b5c6b"}}, default_factory=Brand
     )
     web_base_url: HttpsUrl = described(
         "The public site: archive and unsubscribe pages.", "https://e-alert.example.org"
