@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from events.helpers import WebhookKey, body_of  # noqa: E402
 from events.stream import EventScript  # noqa: E402
 
-from newsletter.audience.bulk import BulkInsert  # noqa: E402
+from newsletter.db.bulk import BulkInsert  # noqa: E402
 from newsletter.db.migrate import upgrade  # noqa: E402
 from newsletter.db.session import make_engine, make_session_factory  # noqa: E402
 from newsletter.db.tables import Delivery, Send  # noqa: E402

@@ -62,7 +62,9 @@ def generate(path: Path, rows: int, seed: int = 20261120) -> None:
 
 def child(url: str, csv_path: Path, fk_checked: bool) -> None:
     """Migrate `url`, import the file once, print one JSON line of figures."""
-    from newsletter.audience import create_list, import_csv, newcomers
+    from newsletter.audience.csvimport import newcomers
+    from newsletter.audience.csvimport.importer import import_csv
+    from newsletter.audience.people.lists import create_list
     from newsletter.db.migrate import upgrade
     from newsletter.db.session import make_engine, make_session_factory
 

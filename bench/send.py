@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
 def load_subscribers(engine: Any, list_name: str, count: int) -> None:
     """`count` active members of a new list, in chunks: COPY on PostgreSQL, executemany on SQLite."""
     from newsletter import clock
-    from newsletter.audience.lists import create_list
+    from newsletter.audience.people.lists import create_list
     from newsletter.db.session import make_session_factory
 
     with make_session_factory(engine)() as session:
@@ -158,9 +158,9 @@ STAGES = ("materialise", "claim", "merge", "payload", "http", "mark")
 
 def timed_stages() -> dict[str, float]:
     """Wrap each stage's function with a timer; the returned dict fills in as the send runs."""
-    from newsletter.deliver import run as run_module
-    from newsletter.deliver import sendgrid
-    from newsletter.deliver.values import LinkMaker
+    from newsletter.deliver.engine import run as run_module
+    from newsletter.deliver.engine.values import LinkMaker
+    from newsletter.deliver.transports import sendgrid
 
     spent = dict.fromkeys(STAGES, 0.0)
 
@@ -192,10 +192,10 @@ def timed_stages() -> dict[str, float]:
 
 def make_runner(sessions: Any, host: str, batch_size: int) -> Any:
     """A SendRunner on `sessions` sending through the SendGrid transport to the stand-in at `host`."""
-    from newsletter.audience.tokens import TokenSigner
-    from newsletter.deliver.claims import worker_identity
-    from newsletter.deliver.run import RunOptions, SendRunner
-    from newsletter.deliver.sendgrid import SendGridTransport
+    from newsletter.audience.readers.tokens import TokenSigner
+    from newsletter.deliver.engine.claims import worker_identity
+    from newsletter.deliver.engine.run import RunOptions, SendRunner
+    from newsletter.deliver.transports.sendgrid import SendGridTransport
 
     return SendRunner(
         sessions,

@@ -43,8 +43,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience import create_list, import_csv
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.csvimport.importer import import_csv
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.migrate import upgrade
 from newsletter.db.session import make_engine, make_session_factory
 from newsletter.db.tables import (

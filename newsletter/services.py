@@ -11,13 +11,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.config import Settings, load_settings
 from newsletter.db.session import describe_url, make_engine, make_session_factory
 from newsletter.errors import ConfigError
 
 if TYPE_CHECKING:
-    from newsletter.deliver.transport import Transport
+    from newsletter.deliver.transports.base import Transport
 
 
 @dataclass(frozen=True)
@@ -90,19 +90,19 @@ def make_transport(settings: Settings, name: str) -> Transport:
     library, cryptography or the render stage.
     """
     if name == "outbox":
-        from newsletter.deliver.outbox import OutboxTransport
+        from newsletter.deliver.transports.outbox import OutboxTransport
 
         return OutboxTransport(settings.outbox_dir)
     if name == "smtp":
         if not settings.smtp_url:
             raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
-        from newsletter.deliver.smtp import SmtpTransport
+        from newsletter.deliver.transports.smtp import SmtpTransport
 
         return SmtpTransport.from_url(settings.smtp_url)
     if name == "sendgrid":
         if settings.sendgrid_api_key is None:
             raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
-        from newsletter.deliver.sendgrid import SendGridTransport
+        from newsletter.deliver.transports.sendgrid import SendGridTransport
 
         return SendGridTransport(settings.sendgrid_api_key.get_secret_value(), host=settings.sendgrid_host)
     raise ConfigError(f"NEWSLETTER_TRANSPORT: unknown transport {name!r} (outbox, smtp or sendgrid)")

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from newsletter.deliver.run import Progress, RunReport, SendRunner
+from newsletter.deliver.engine.run import Progress, RunReport, SendRunner
 from newsletter.schedule.sends import due_sends
 from newsletter.schedule.wakeups import make_scheduler
 from newsletter.services import Services

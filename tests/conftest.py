@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.migrate import upgrade
 from newsletter.db.session import make_engine, make_session_factory
 from newsletter.db.tables import Base

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.csv_cells import escape_cell
-from newsletter.audience.csv_source import ATTRIBUTE_PREFIX, EXPORT_ONLY_HEADERS, NAME_HEADERS
-from newsletter.audience.lists import get_list
+from newsletter.audience.csvimport.source import ATTRIBUTE_PREFIX, EXPORT_ONLY_HEADERS, NAME_HEADERS
+from newsletter.audience.people.lists import get_list
 from newsletter.db.tables import Subscriber, Subscription
 
 FIXED_COLUMNS = ("email", "name", "status", "subscribed_at")

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy.orm import Session
 
-from newsletter import audience
-from newsletter.audience.imports import ProgressCallback
+from newsletter.audience import export as exporter
+from newsletter.audience.addresses import normalise_email
+from newsletter.audience.csvimport import importer
+from newsletter.audience.csvimport.importer import ProgressCallback
+from newsletter.audience.people import lists as list_store
+from newsletter.audience.people import subscribers as people
 from newsletter.config import load_settings
 from newsletter.db.session import describe_url
 from newsletter.services import build
@@ -61,7 +65,7 @@ def lists() -> None:
 def lists_create(name: str, double_opt_in: bool, private: bool, description: str) -> None:
     """Create a list called NAME."""
     with _session() as session:
-        created = audience.create_list(
+        created = list_store.create_list(
             session, name, double_opt_in=double_opt_in, private=private, description=description
         )
         click.echo(
@@ -74,7 +78,7 @@ def lists_create(name: str, double_opt_in: bool, private: bool, description: str
 def lists_list() -> None:
     """Show every list with its number of active subscribers."""
     with _session() as session:
-        summaries = audience.list_summaries(session)
+        summaries = list_store.list_summaries(session)
     if not summaries:
         click.echo("No lists yet; create one with `newsletter lists create NAME`.")
         return
@@ -96,8 +100,8 @@ def subscribers() -> None:
 def subscribers_add(email: str, list_name: str, name: str | None) -> None:
     """Add EMAIL to a list as an active subscriber (you vouch for their consent)."""
     with _session() as session:
-        outcome = audience.add_subscriber(session, email, list_name, name=name)
-    address = audience.normalise_email(email)
+        outcome = people.add_subscriber(session, email, list_name, name=name)
+    address = normalise_email(email)
     if outcome == "added":
         click.echo(f"Added {address} to {list_name}.")
     else:
@@ -117,7 +121,7 @@ def subscribers_add(email: str, list_name: str, name: str | None) -> None:
 def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: bool) -> None:
     """Import subscribers from FILE (CSV with a header row and an email column)."""
     with _session() as session, _progress(quiet) as progress:
-        report = audience.import_csv(session, file, list_name, rejects_path=rejects, progress=progress)
+        report = importer.import_csv(session, file, list_name, rejects_path=rejects, progress=progress)
     click.echo(
         f"Read {report.rows} rows from {report.file} into {report.list_name}: "
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
@@ -168,10 +172,10 @@ def subscribers_export(list_name: str, out: Path | None) -> None:
     """Export a list's members as CSV (formula-like cells are prefixed with ')."""
     with _session() as session:
         if out is None:
-            count = audience.export_list(session, list_name, sys.stdout)
+            count = exporter.export_list(session, list_name, sys.stdout)
         else:
             with out.open("w", encoding="utf-8", newline="") as handle:
-                count = audience.export_list(session, list_name, handle)
+                count = exporter.export_list(session, list_name, handle)
     click.echo(f"Exported {count} members of {list_name} to {out or 'standard output'}.", err=True)
 
 
@@ -180,7 +184,7 @@ def subscribers_export(list_name: str, out: Path | None) -> None:
 def subscribers_show(email: str) -> None:
     """Show what is kept about EMAIL: subscriptions, consent evidence, suppressions."""
     with _session() as session:
-        detail = audience.describe_subscriber(session, email)
+        detail = people.describe_subscriber(session, email)
         person = detail.subscriber
         if person is None:
             click.echo(f"{detail.email}: no subscriber (erased or never added)")
@@ -220,9 +224,9 @@ def subscribers_show(email: str) -> None:
 def subscribers_unsubscribe(email: str, list_name: str | None) -> None:
     """Unsubscribe EMAIL from one list or from everything."""
     with _session() as session:
-        changed = audience.unsubscribe_address(session, email, list_name)
+        changed = people.unsubscribe_address(session, email, list_name)
     scope = list_name or "every list"
-    address = audience.normalise_email(email)
+    address = normalise_email(email)
     verb = "Unsubscribed" if changed else "Already unsubscribed:"
     click.echo(f"{verb} {address} from {scope}.")
 
@@ -232,11 +236,11 @@ def subscribers_unsubscribe(email: str, list_name: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def subscribers_delete(email: str, yes: bool) -> None:
     """Erase EMAIL (GDPR): delete everything, keep only a hash so they are never mailed again."""
-    address = audience.normalise_email(email)
+    address = normalise_email(email)
     if not yes:
         click.confirm(f"Erase {address} and all their data? This cannot be undone", abort=True)
     with _session() as session:
-        existed = audience.erase_subscriber(session, address)
+        existed = people.erase_subscriber(session, address)
     if existed:
         click.echo(f"Erased {address}; only a hashed suppression remains.")
     else:

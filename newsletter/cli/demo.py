@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from newsletter import services
-from newsletter.audience.imports import import_csv
-from newsletter.audience.lists import create_list, get_list
+from newsletter.audience.csvimport.importer import import_csv
+from newsletter.audience.people.lists import create_list, get_list
 from newsletter.cli.sends import make_runner, progress_bars, progress_callbacks
 from newsletter.config import PROJECT_ROOT, load_settings
 from newsletter.content.load import load_issue

@@ -21,8 +21,8 @@ from newsletter.schedule import sends as sending
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from newsletter.deliver.run import Progress as RunProgress
-    from newsletter.deliver.run import SendRunner
+    from newsletter.deliver.engine.run import Progress as RunProgress
+    from newsletter.deliver.engine.run import SendRunner
     from newsletter.worker import ProgressFor
 
 BATCH_SIZE = 1000
@@ -47,8 +47,8 @@ def make_runner(
 
     A send recorded with another transport gets that one, built from the same settings (or fails).
     """
-    from newsletter.deliver.claims import worker_identity
-    from newsletter.deliver.run import RunOptions, SendRunner
+    from newsletter.deliver.engine.claims import worker_identity
+    from newsletter.deliver.engine.run import RunOptions, SendRunner
 
     transport = svc.ready_to_send(transport_name)
     options = RunOptions() if batch_size is None else RunOptions(batch_size=batch_size)

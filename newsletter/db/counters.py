@@ -14,6 +14,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.db.session import is_postgres
 from newsletter.db.tables import SendCounter
 
 STATUS: Final = "status"
@@ -37,7 +38,7 @@ def add_counters(session: Session, deltas: Mapping[tuple[int, str, str], int]) -
         "DO UPDATE SET value = send_counters.value + excluded.value"
     )
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if is_postgres(connection):
         connection.exec_driver_sql(
             upsert.format(
                 values="SELECT * FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[], %b::bigint[])"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,8 +50,16 @@ def describe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def is_postgres(where: Session | Connection | Engine | Dialect) -> bool:
+    """Whether `where` (a session, connection, engine or dialect) talks to PostgreSQL rather than SQLite."""
+    if isinstance(where, Session):
+        where = where.get_bind()
+    dialect = where if isinstance(where, Dialect) else where.dialect
+    return dialect.name == "postgresql"
+
+
 def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT of the session's dialect, so callers can add ON CONFLICT clauses (SQLite or PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return postgresql.insert(table)
     return sqlite.insert(table)

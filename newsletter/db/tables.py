@@ -6,6 +6,7 @@ import base64
 import secrets
 import time
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -198,7 +199,20 @@ class Suppression(Base):
 
 # ---------------------------------------------------------------- sending (schedule and deliver stages)
 
-SEND_STATUSES = ("draft", "scheduled", "sending", "paused", "sent", "cancelled", "failed")
+
+class SendStatus(StrEnum):
+    """Where a send is; `schedule.states.transition` is the only way to move it (its table says how)."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+SEND_STATUSES = tuple(SendStatus)
 DELIVERY_STATUSES = ("pending", "sending", "accepted", "failed", "unknown", "skipped")
 """A row waits `pending` (also while its batch is in flight), then is settled; "sending" is no longer
 written (rows of the pre-batch design; migration 0005 turned any left into "unknown")."""

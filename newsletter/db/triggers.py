@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from newsletter.db.session import is_postgres
+
 
 def may_skip_triggers(cursor: Any) -> bool:
     """Whether this role may set session_replication_role (superuser, or granted on PostgreSQL 15+)."""
@@ -34,7 +36,7 @@ def foreign_keys_proven(session: Session, *, allowed: bool | None = None) -> Ite
     the answer of `may_skip_triggers` when the caller already has it (None: ask the database).
     """
     skip = False
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         skip = allowed if allowed is not None else _may_skip_here(session)
     if skip:
         session.execute(text("SET LOCAL session_replication_role = replica"))

@@ -45,9 +45,9 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_and_hash
-from newsletter.audience.bulk import among
 from newsletter.audience.erasure import erased_among, is_placeholder, scrub_detail, scrub_text
-from newsletter.audience.suppressions import suppress_hash
+from newsletter.audience.people.suppressions import suppress_hash
+from newsletter.db.bulk import among
 from newsletter.db.counters import Deltas, add_counters, status_moved
 from newsletter.db.tables import Delivery
 from newsletter.events import kinds

@@ -14,7 +14,8 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from newsletter.audience.bulk import among
+from newsletter.db.bulk import among
+from newsletter.db.session import is_postgres
 from newsletter.db.tables import Delivery, Event
 
 EVENT_COLUMNS: Final = (
@@ -54,11 +55,6 @@ class DeliveryState(NamedTuple):
     status: str
     outcome: str | None
     outcome_at: datetime | None
-
-
-def is_postgres(session: Session) -> bool:
-    """Whether the session talks to PostgreSQL (else SQLite)."""
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def insert_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]:

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.addresses import normalise_email
-from newsletter.audience.lists import get_list
-from newsletter.audience.recipients import count_recipients
+from newsletter.audience.people.lists import get_list
+from newsletter.audience.people.recipients import count_recipients
 from newsletter.content.schema import Publication
 from newsletter.db.counters import Deltas, add_counters, status_added, status_counts, status_moved
-from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendList
+from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendList, SendStatus
 from newsletter.errors import NotFound, ScheduleError
 from newsletter.render import RenderedIssue
 from newsletter.schedule.snapshot import snapshot_fields
@@ -63,8 +63,8 @@ def create_send(
     if when.utcoffset() is None:
         raise ScheduleError("the send time must carry a time zone")
     send = _new_send(rendered, publication, transport=transport, created_by=created_by)
-    send.status = "scheduled"
     send.scheduled_at = when
+    transition(send, SendStatus.SCHEDULED)
     session.add(send)
     session.flush()
     session.add_all(SendList(send_id=send.id, list_id=lst.id) for lst in lists)
@@ -88,8 +88,8 @@ def create_test_send(
     send = _new_send(rendered, publication, transport=transport, created_by=created_by)
     send.is_test = True
     send.test_recipients = emails
-    send.status = "scheduled"
     send.scheduled_at = clock.now()
+    transition(send, SendStatus.SCHEDULED)
     send.materialized = True
     session.add(send)
     session.flush()
@@ -112,6 +112,7 @@ def _new_send(rendered: RenderedIssue, publication: Publication, *, transport: s
         is_test=False,
         test_recipients=[],
         materialized=False,
+        status=SendStatus.DRAFT,
     )
 
 
@@ -144,21 +145,21 @@ def recipient_count(session: Session, list_names: Sequence[str]) -> int:
 def pause(session: Session, ref: str | int) -> Send:
     """Stop claiming new batches; the batch in flight finishes."""
     send = get_send(session, ref, for_update=True)
-    transition(send, "paused")
+    transition(send, SendStatus.PAUSED)
     return send
 
 
 def resume(session: Session, ref: str | int) -> Send:
     """Schedule a paused send again; it continues where it stopped when due."""
     send = get_send(session, ref, for_update=True)
-    transition(send, "scheduled", verb="resume")
+    transition(send, SendStatus.SCHEDULED, verb="resume")
     return send
 
 
 def cancel(session: Session, ref: str | int) -> Send:
     """Cancel for good; recipients not yet sent to stay unsent."""
     send = get_send(session, ref, for_update=True)
-    transition(send, "cancelled")
+    transition(send, SendStatus.CANCELLED)
     return send
 
 
@@ -234,7 +235,6 @@ def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tup
     deltas: Deltas = Counter()
     status_moved(deltas, send.id, "unknown", "pending", requeued.rowcount)
     add_counters(session, deltas)
-    if send.status in {"sent", "failed"}:
-        send.status = "sending"
-        send.finished_at = None
+    if send.status in {SendStatus.SENT, SendStatus.FAILED}:
+        transition(send, SendStatus.SENDING, verb="requeue")
     return unknown, unknown

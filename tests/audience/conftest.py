@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import Consent, create_list
+from newsletter.audience.people.consent import Consent
+from newsletter.audience.people.lists import create_list
 from newsletter.db.tables import Base, MailingList
 
 Dump = Callable[[], dict[str, list[tuple[Any, ...]]]]

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree
 
 from newsletter import clock
-from newsletter.audience import add_subscriber, email_hash, erase_subscriber
+from newsletter.audience.addresses import email_hash
+from newsletter.audience.people.subscribers import add_subscriber, erase_subscriber
 from newsletter.db.tables import Delivery, Event, MailingList, Send, Subscriber
 from newsletter.events.ingest import ingest
 from newsletter.events.sendgrid_webhook import to_event

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from newsletter.audience import export_list, import_csv, unsubscribe_address
 from newsletter.audience.csv_cells import escape_cell, unescape_cell
+from newsletter.audience.csvimport.importer import import_csv
+from newsletter.audience.export import export_list
+from newsletter.audience.people.subscribers import unsubscribe_address
 from newsletter.db.tables import MailingList
 from newsletter.errors import NotFound
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import import_csv, recipients
+from newsletter.audience.csvimport.importer import import_csv
+from newsletter.audience.people.recipients import recipients
 from newsletter.db.tables import MailingList, Subscriber
 
 from .conftest import Fingerprint, read_csv

@@ -9,10 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience import add_subscriber, email_hash, import_csv, recipients
-from newsletter.audience import newcomers as newcomers_module
-from newsletter.audience.staging import Record
-from newsletter.audience.upsert import ChunkWriter
+from newsletter.audience.addresses import email_hash
+from newsletter.audience.csvimport import newcomers as newcomers_module
+from newsletter.audience.csvimport.importer import import_csv
+from newsletter.audience.csvimport.staging import Record
+from newsletter.audience.csvimport.upsert import ChunkWriter
+from newsletter.audience.people.recipients import recipients
+from newsletter.audience.people.subscribers import add_subscriber
 from newsletter.db.tables import ConsentEvidence, MailingList, Subscriber, Subscription
 
 from .conftest import WriteCsv

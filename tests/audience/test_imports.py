@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import (
+from newsletter.audience.csvimport.importer import import_csv
+from newsletter.audience.people.recipients import recipients
+from newsletter.audience.people.subscribers import (
     add_subscriber,
-    add_suppression,
     describe_subscriber,
     erase_subscriber,
-    import_csv,
-    recipients,
     unsubscribe_address,
 )
+from newsletter.audience.people.suppressions import add_suppression
 from newsletter.db.tables import MailingList, Subscriber
 from newsletter.errors import ImportFileError, NotFound
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from newsletter.audience import (
-    add_subscriber,
-    create_list,
-    get_list,
-    get_list_by_public_id,
-    list_summaries,
-    unsubscribe_address,
-)
+from newsletter.audience.people.lists import create_list, get_list, get_list_by_public_id, list_summaries
+from newsletter.audience.people.subscribers import add_subscriber, unsubscribe_address
 from newsletter.db.tables import MailingList
 from newsletter.errors import AudienceError, NotFound
 

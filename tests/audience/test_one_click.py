@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import add_subscriber, one_click_unsubscribe, unsubscribe, unsubscribe_address
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people.subscribers import add_subscriber, unsubscribe_address
+from newsletter.audience.readers.one_click import one_click_unsubscribe
+from newsletter.audience.readers.preferences import unsubscribe
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import ConsentEvidence, MailingList, Subscriber, Subscription, Suppression
 
 

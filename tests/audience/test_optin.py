@@ -7,17 +7,12 @@ from conftest import FrozenClock, RecordingSender
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import (
-    add_suppression,
-    confirm,
-    create_list,
-    describe_subscriber,
-    erase_subscriber,
-    recipients,
-    subscribe,
-    unsubscribe_address,
-)
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.recipients import recipients
+from newsletter.audience.people.subscribers import describe_subscriber, erase_subscriber, unsubscribe_address
+from newsletter.audience.people.suppressions import add_suppression
+from newsletter.audience.readers.optin import confirm, subscribe
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import ConsentEvidence, MailingList, Subscriber
 from newsletter.errors import InvalidToken, NotFound, Suppressed
 

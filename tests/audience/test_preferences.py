@@ -6,19 +6,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import (
-    Consent,
-    add_subscriber,
-    create_list,
-    describe_subscriber,
-    erase_subscriber,
-    get_preferences,
-    one_click_unsubscribe,
-    recipients,
-    unsubscribe,
-    update_preferences,
-)
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people.consent import Consent
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.recipients import recipients
+from newsletter.audience.people.subscribers import add_subscriber, describe_subscriber, erase_subscriber
+from newsletter.audience.readers.one_click import one_click_unsubscribe
+from newsletter.audience.readers.preferences import get_preferences, unsubscribe, update_preferences
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import MailingList, Subscriber
 from newsletter.errors import InvalidToken, NotFound
 

@@ -6,15 +6,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import (
-    add_subscriber,
-    add_suppression,
-    erase_subscriber,
-    recipients,
-    suppressed_among,
-    unsubscribe_address,
-)
-from newsletter.audience.membership import get_or_create_subscriber, request
+from newsletter.audience.people.membership import get_or_create_subscriber, request
+from newsletter.audience.people.recipients import recipients, suppressed_among
+from newsletter.audience.people.subscribers import add_subscriber, erase_subscriber, unsubscribe_address
+from newsletter.audience.people.suppressions import add_suppression
 from newsletter.db.tables import MailingList, Subscriber
 
 from .conftest import FORM

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from newsletter.audience import add_subscriber, create_list
-from newsletter.audience.search import like_pattern, search_subscribers
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.search import like_pattern, search_subscribers
+from newsletter.audience.people.subscribers import add_subscriber
 
 
 def _people(session: Session, *people: tuple[str, str | None]) -> None:

@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import (
+from newsletter.audience.addresses import email_hash
+from newsletter.audience.people.subscribers import (
     add_subscriber,
-    add_suppression,
     describe_subscriber,
-    email_hash,
     erase_subscriber,
     unsubscribe_address,
 )
+from newsletter.audience.people.suppressions import add_suppression
 from newsletter.db.tables import ConsentEvidence, MailingList, Subscriber, Subscription, Suppression
 from newsletter.errors import AudienceError, NotFound, Suppressed
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import SECRET_KEY, FrozenClock
 from itsdangerous import URLSafeTimedSerializer
 
-from newsletter.audience.tokens import TokenSigner, UnsubscribeLink
+from newsletter.audience.readers.tokens import TokenSigner, UnsubscribeLink
 from newsletter.errors import InvalidToken
 
 

@@ -11,10 +11,10 @@ from support.smtp_server import SmtpServer
 from web_staff.helpers import PASSWORD, add_staff
 
 from browser.conftest import LiveApp
-from newsletter.audience.lists import create_list
-from newsletter.audience.subscribers import add_subscriber, describe_subscriber
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.subscribers import add_subscriber, describe_subscriber
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
 
 pytestmark = pytest.mark.browser
 ISSUE = "2026-11-20-muscle-loss-culprit"

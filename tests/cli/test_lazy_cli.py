@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from newsletter.cli import COMMANDS, main
 from newsletter.cli.lazy import LazyCommand, LazyGroup
 from newsletter.cli.sends import BATCH_SIZE
-from newsletter.deliver.run import RunOptions
+from newsletter.deliver.engine.run import RunOptions
 
 HEAVY = [
     "sqlalchemy",
@@ -88,7 +88,7 @@ def test_lists_list_loads_neither_alembic_nor_a_transport_nor_render(tmp_path: P
     upgrade = [sys.executable, "-m", "newsletter", "db", "upgrade"]
     subprocess.run(upgrade, env=env, check=True, capture_output=True)
     modules = imported_by("lists", "list", env=env)
-    assert "newsletter.audience.lists" in modules
+    assert "newsletter.audience.people.lists" in modules
     unwanted = {
         "alembic",
         "sendgrid",

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.sendgrid_recorder import SendGridRecorder
 
 from newsletter import services
-from newsletter.audience import unsubscribe
-from newsletter.audience.lists import get_list
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people.lists import get_list
+from newsletter.audience.readers.preferences import unsubscribe
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.cli import main
 from newsletter.db.tables import Send, Subscriber
-from newsletter.deliver.memory import MemoryTransport
+from newsletter.deliver.transports.memory import MemoryTransport
 
 ISSUE = ISSUES / "2026-11-20-muscle-loss-culprit.yaml"
 READERS = 25

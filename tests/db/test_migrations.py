@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from events.helpers import make_send
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Column, Engine, Integer, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree, status_counters
 
 from newsletter.db.counters import STATUS
-from newsletter.db.migrate import alembic_config, current_revision, head_revision, upgrade
-from newsletter.db.tables import Base, DeliveryBatch, SendCounter
+from newsletter.db.migrate import (
+    downgrade,
+    head_revision,
+    migrating,
+    upgrade,
+)
+from newsletter.db.tables import Base, Delivery, DeliveryBatch, SendCounter
 from newsletter.schedule.wakeups import JOB_TABLE
-
-
-def downgrade(engine: Engine, revision: str) -> str | None:
-    """Migrate the database down to `revision`, as `upgrade` migrates up."""
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-    return current_revision(engine)
 
 
 def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -106,3 +102,28 @@ def test_downgrading_puts_batches_claimed_ahead_back_to_pending_and_upgrading_ag
     assert upgrade(blank_engine) == head_revision()
     with Session(blank_engine) as session, session.begin():
         session.execute(update(DeliveryBatch).where(DeliveryBatch.state == "pending").values(state="claimed"))
+
+
+def test_a_migration_that_recreates_sends_on_sqlite_keeps_the_rows_that_reference_it(
+    engine: Engine, backend: str
+) -> None:
+    """Batch mode copies, drops and renames a table: the drop must not cascade to deliveries and batches."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL alters a table in place; only SQLite's batch mode recreates it")
+    with Session(engine) as session:
+        send_id, _ = make_send(session, ["a@x.org", "b@y.org"])
+        session.commit()
+    with migrating(engine) as connection:
+        operations = Operations(MigrationContext.configure(connection))
+        with operations.batch_alter_table("sends", recreate="always") as batch:
+            batch.add_column(Column("scratch", Integer))
+        with operations.batch_alter_table("sends", recreate="always") as batch:
+            batch.drop_column("scratch")
+    with Session(engine) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Delivery).where(Delivery.send_id == send_id)) == 2
+        )
+        assert_status_counts_agree(session, send_id)
+        with engine.connect() as connection:  # enforcement is back on for everyone else
+            if engine.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

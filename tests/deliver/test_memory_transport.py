@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from support import samples
 
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.transport import Envelope
+from newsletter.deliver.transports.base import Envelope
+from newsletter.deliver.transports.memory import MemoryTransport
 
 
 def test_keeps_each_recipients_merged_message() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from support import samples
 
-from newsletter.deliver.outbox import OutboxTransport
-from newsletter.deliver.transport import Envelope
+from newsletter.deliver.transports.base import Envelope
+from newsletter.deliver.transports.outbox import OutboxTransport
 
 
 def read(path: Path) -> EmailMessage:

@@ -9,8 +9,8 @@ import pytest
 from support import samples
 
 from newsletter.content.load import load_issue
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.transport import Envelope, OutgoingBatch, chunked
+from newsletter.deliver.transports.base import Envelope, OutgoingBatch, chunked
+from newsletter.deliver.transports.sendgrid import SendGridTransport
 from newsletter.render import render_issue
 
 pytestmark = pytest.mark.prism

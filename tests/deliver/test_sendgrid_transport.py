@@ -20,8 +20,8 @@ from support.sendgrid_recorder import (
 from support.sleeps import Sleeps
 from support.smtp_server import free_port
 
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.transport import Envelope, subject_template
+from newsletter.deliver.transports.base import Envelope, subject_template
+from newsletter.deliver.transports.sendgrid import SendGridTransport
 from newsletter.errors import ProviderRefused
 from newsletter.render import merge
 

@@ -9,8 +9,8 @@ from support import samples
 from support.fixtures import SMTP_LOGIN
 from support.smtp_server import SmtpServer, TlsFiles, free_port
 
-from newsletter.deliver.smtp import SmtpOptions, SmtpTransport
-from newsletter.deliver.transport import Envelope
+from newsletter.deliver.transports.base import Envelope
+from newsletter.deliver.transports.smtp import SmtpOptions, SmtpTransport
 from newsletter.errors import ConfigError
 
 

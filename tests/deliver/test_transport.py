@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from support import samples
 
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.outbox import OutboxTransport
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import Transport
+from newsletter.deliver.transports.base import Transport
+from newsletter.deliver.transports.memory import MemoryTransport
+from newsletter.deliver.transports.outbox import OutboxTransport
+from newsletter.deliver.transports.sendgrid import SendGridTransport
+from newsletter.deliver.transports.smtp import SmtpTransport
 from newsletter.errors import ConfigError
 
 

@@ -21,7 +21,7 @@ from support.counts import assert_status_counts_agree
 
 from newsletter import clock
 from newsletter.audience.addresses import email_hash
-from newsletter.audience.lists import create_list, get_list
+from newsletter.audience.people.lists import create_list, get_list
 from newsletter.db.tables import Delivery, Send, Subscriber, Subscription
 from newsletter.errors import NotFound
 from newsletter.schedule.sends import create_send

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.db.counters import Deltas
 from newsletter.db.tables import Delivery, DeliveryBatch, Send
-from newsletter.deliver.claims import plan_batches
-from newsletter.deliver.materialize import materialize
+from newsletter.deliver.engine.claims import plan_batches
+from newsletter.deliver.engine.materialize import materialize
 from newsletter.schedule.sends import send_list_ids
 
 from .helpers import add_readers, schedule

@@ -10,12 +10,12 @@ import time
 from sqlalchemy import Engine
 
 from newsletter import services
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.config import load_settings
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.run import SendRunner
-from newsletter.deliver.transport import Transport
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import SendRunner
+from newsletter.deliver.transports.base import Transport
+from newsletter.deliver.transports.memory import MemoryTransport
 from newsletter.worker import Worker
 
 

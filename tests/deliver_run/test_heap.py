@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from newsletter.deliver.heap import SEND_GC_THRESHOLD, heap_frozen
+from newsletter.deliver.engine.heap import SEND_GC_THRESHOLD, heap_frozen
 
 
 def test_overlapping_runs_leave_the_collector_as_they_found_it() -> None:

@@ -13,18 +13,26 @@ from support.sendgrid_recorder import SendGridRecorder
 from support.smtp_server import SmtpServer
 
 from newsletter import clock, services
-from newsletter.audience import add_suppression, erase_subscriber, one_click_unsubscribe, unsubscribe
-from newsletter.audience.lists import get_list
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people.lists import get_list
+from newsletter.audience.people.subscribers import erase_subscriber
+from newsletter.audience.people.suppressions import add_suppression
+from newsletter.audience.readers.one_click import one_click_unsubscribe
+from newsletter.audience.readers.preferences import unsubscribe
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.config import load_settings
 from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber
-from newsletter.deliver.claims import UNKNOWN_AFTER_CRASH, acquire_lease, release_lease, worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.outbox import OutboxTransport
-from newsletter.deliver.run import RunOptions, SendRunner
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import DeliveryResult, OutgoingBatch, Transport
+from newsletter.deliver.engine.claims import (
+    UNKNOWN_AFTER_CRASH,
+    acquire_lease,
+    release_lease,
+    worker_identity,
+)
+from newsletter.deliver.engine.run import RunOptions, SendRunner
+from newsletter.deliver.transports.base import DeliveryResult, OutgoingBatch, Transport
+from newsletter.deliver.transports.memory import MemoryTransport
+from newsletter.deliver.transports.outbox import OutboxTransport
+from newsletter.deliver.transports.sendgrid import SendGridTransport
+from newsletter.deliver.transports.smtp import SmtpTransport
 from newsletter.errors import ProviderRefused
 from newsletter.worker import run_due
 

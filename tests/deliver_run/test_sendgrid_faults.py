@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.sendgrid_recorder import Reply, SendGridRecorder, accept, drop, rate_limited, server_error
 from support.sleeps import Sleeps
 
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import Delivery
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.run import RunOptions, SendRunner
-from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
+from newsletter.deliver.transports.sendgrid import SendGridTransport
 from newsletter.schedule.sends import reconcile_unknown
 
 from .helpers import add_readers, counts, exactly_once, schedule, send_status

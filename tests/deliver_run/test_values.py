@@ -6,8 +6,8 @@ import pytest
 from conftest import FrozenClock
 from support import samples
 
-from newsletter.audience.tokens import TokenSigner
-from newsletter.deliver.values import LinkMaker
+from newsletter.audience.readers.tokens import TokenSigner
+from newsletter.deliver.engine.values import LinkMaker
 from newsletter.errors import InvalidToken
 
 

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from newsletter.audience.lists import get_list
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people.lists import get_list
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.cli import main
 from newsletter.db.tables import Delivery, Event, Subscriber, Subscription
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
+from newsletter.deliver.transports.memory import MemoryTransport
 from newsletter.events.own_unsubscribe import own_event_id
 
 ONE_CLICK = b"List-Unsubscribe=One-Click"

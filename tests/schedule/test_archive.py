@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from support.samples import publication, rendered
 
 from newsletter import clock
-from newsletter.audience import create_list
+from newsletter.audience.people.lists import create_list
 from newsletter.db.tables import Send
 from newsletter.errors import NotFound
 from newsletter.schedule.archive import archived_html, archived_issues

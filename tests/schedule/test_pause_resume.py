@@ -8,11 +8,11 @@ import pytest
 from deliver_run.helpers import add_readers, counts, exactly_once, schedule, send_status
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.audience.tokens import TokenSigner
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.run import RunOptions, SendRunner
-from newsletter.deliver.transport import DeliveryResult, OutgoingBatch
+from newsletter.audience.readers.tokens import TokenSigner
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
+from newsletter.deliver.transports.base import DeliveryResult, OutgoingBatch
+from newsletter.deliver.transports.memory import MemoryTransport
 from newsletter.errors import ScheduleError
 from newsletter.schedule import sends
 

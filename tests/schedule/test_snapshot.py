@@ -8,11 +8,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from support import samples
 
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import Send
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
+from newsletter.deliver.transports.memory import MemoryTransport
 from newsletter.errors import ScheduleError
 from newsletter.schedule.sends import due_sends
 from newsletter.schedule.snapshot import publication_of, rendered_of

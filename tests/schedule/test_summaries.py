@@ -12,10 +12,10 @@ from deliver_run.helpers import add_readers, counts, reader_address, schedule
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.audience.tokens import TokenSigner
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.audience.readers.tokens import TokenSigner
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
+from newsletter.deliver.transports.memory import MemoryTransport
 from newsletter.errors import NotFound
 from newsletter.schedule.sends import summaries, summary
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from support import samples
 
 from newsletter import clock, services
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.config import load_settings
 from newsletter.db.tables import Send
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.memory import MemoryTransport
-from newsletter.deliver.run import SendRunner
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import SendRunner
+from newsletter.deliver.transports.memory import MemoryTransport
 from newsletter.schedule.sends import create_send
 from newsletter.schedule.wakeups import add_wakeup
 from newsletter.worker import Worker

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from newsletter.content.schema import Publication
-from newsletter.deliver.transport import Envelope, OutgoingBatch
+from newsletter.deliver.transports.base import Envelope, OutgoingBatch
 from newsletter.render import RenderedIssue
 from newsletter.render.merge import MergeTemplate
 

@@ -14,8 +14,8 @@ from support.fixtures import sendgrid_recorder
 from support.sendgrid_recorder import SendGridRecorder, bad_request, server_error, stall
 from web_staff.helpers import BASE_URL, make_services
 
-from newsletter.audience.lists import create_list
-from newsletter.audience.subscribers import describe_subscriber
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.subscribers import describe_subscriber
 from newsletter.errors import DeliveryError
 from newsletter.services import Services
 from newsletter.web.app import create_app

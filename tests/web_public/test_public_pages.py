@@ -10,8 +10,8 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from newsletter.audience.lists import create_list
-from newsletter.audience.subscribers import add_subscriber, describe_subscriber
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.subscribers import add_subscriber, describe_subscriber
 from newsletter.services import Services
 
 
@@ -129,7 +129,7 @@ def test_preferences_change_the_lists(staff_client: TestClient, staff_services: 
     page = staff_client.get(f"/preferences/{token}")
     assert "member@example.org" in page.text
     with staff_services.sessions() as session:
-        from newsletter.audience.lists import get_list
+        from newsletter.audience.people.lists import get_list
 
         daily = get_list(session, "e-Alert").public_id
     saved = staff_client.post(f"/preferences/{token}", data={"list": daily})

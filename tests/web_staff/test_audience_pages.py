@@ -10,8 +10,8 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from newsletter import clock
-from newsletter.audience import add_subscriber, create_list
-from newsletter.audience.subscribers import describe_subscriber
+from newsletter.audience.people.lists import create_list
+from newsletter.audience.people.subscribers import add_subscriber, describe_subscriber
 from newsletter.db.tables import Delivery, Event, Send
 from newsletter.reports.subscriber_history import PAGE_SIZE
 from newsletter.services import Services

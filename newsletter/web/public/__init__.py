@@ -16,9 +16,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter import clock
-from newsletter.audience import one_click, optin, preferences
-from newsletter.audience.consent import Consent
-from newsletter.audience.lists import list_summaries
+from newsletter.audience.people.consent import Consent
+from newsletter.audience.people.lists import list_summaries
+from newsletter.audience.readers import one_click, optin, preferences
 from newsletter.errors import InvalidToken, NewsletterError, NotFound, Suppressed
 from newsletter.events.own_unsubscribe import record_own_unsubscribe
 from newsletter.schedule.archive import archived_html, archived_issues

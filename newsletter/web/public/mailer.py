@@ -11,7 +11,7 @@ from pathlib import Path
 from newsletter.config import Settings
 from newsletter.content.load import load_publication
 from newsletter.content.schema import Publication
-from newsletter.deliver.smtp import SmtpOptions
+from newsletter.deliver.transports.smtp import SmtpOptions
 from newsletter.errors import ConfigError, DeliveryError
 from newsletter.web.public import sendgrid_mail
 

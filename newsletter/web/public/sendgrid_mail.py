@@ -1,6 +1,6 @@
 """One plain-text email through SendGrid's v3 mail/send with the official library: the confirmation email.
 
-The bulk transport (newsletter.deliver.sendgrid) batches personalizations, merges values and handles
+The bulk transport (deliver.transports.sendgrid) batches personalizations, merges values and handles
 rate limits for sends; a subscriber waiting for their confirmation link needs one message, now, or a
 clear error. Link tracking is switched off: SendGrid would otherwise rewrite the confirmation link.
 A fresh client per message keeps the library's sticky request headers from leaking between calls.

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from newsletter.audience.imports import ImportReport, import_csv
-from newsletter.audience.lists import list_summaries
-from newsletter.audience.search import search_subscribers
-from newsletter.audience.subscribers import describe_subscriber
+from newsletter.audience.csvimport.importer import ImportReport, import_csv
+from newsletter.audience.people.lists import list_summaries
+from newsletter.audience.people.search import search_subscribers
+from newsletter.audience.people.subscribers import describe_subscriber
 from newsletter.errors import ImportFileError
 from newsletter.reports.subscriber_history import deliveries_page, events_page
 from newsletter.services import Services

@@ -14,8 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 from newsletter.content.lint import lint_issue
 from newsletter.content.load import LoadedIssue, load_issue
-from newsletter.deliver.claims import worker_identity
-from newsletter.deliver.run import RunOptions, SendRunner
+from newsletter.deliver.engine.claims import worker_identity
+from newsletter.deliver.engine.run import RunOptions, SendRunner
 from newsletter.errors import ContentError, ContentProblem, NotFound
 from newsletter.render import RenderedIssue, merge, render_issue
 from newsletter.render.sample import sample_values

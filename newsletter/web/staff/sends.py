@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsletter.audience.lists import list_summaries
+from newsletter.audience.people.lists import list_summaries
 from newsletter.content.load import load_issue
 from newsletter.errors import ScheduleError
 from newsletter.render import render_issue

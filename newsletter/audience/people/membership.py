@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.audience.addresses import normalise_and_hash
-from newsletter.audience.consent import Consent, record_consent
-from newsletter.audience.suppressions import lift_unsubscribed, suppress_hash
+from newsletter.audience.people.consent import Consent, record_consent
+from newsletter.audience.people.suppressions import lift_unsubscribed, suppress_hash
 from newsletter.db.tables import MailingList, Subscriber, Subscription
 
 

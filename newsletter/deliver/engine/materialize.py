@@ -8,8 +8,9 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from newsletter.audience.recipients import mailable_subscribers
+from newsletter.audience.people.recipients import mailable_subscribers
 from newsletter.db.counters import Deltas, status_added
+from newsletter.db.session import is_postgres
 from newsletter.db.tables import Delivery, Send
 from newsletter.db.triggers import foreign_keys_proven
 
@@ -33,7 +34,7 @@ def materialize(session: Session, send: Send, *, send_list_ids: Sequence[int], d
     them in a row; PostgreSQL: min, max and count of the INSERT's RETURNING, in the same statement).
     They are added to `deltas` as pending; the caller adds those to the status counters before it commits.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = is_postgres(session)
     people = mailable_subscribers(send_list_ids).subquery()
     rows = select(
         literal(send.id),

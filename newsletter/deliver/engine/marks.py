@@ -24,11 +24,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm import Session
 
-from newsletter.audience.bulk import among
+from newsletter.db.bulk import among
 from newsletter.db.counters import Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch
-from newsletter.deliver.claims import ClaimedBatch, in_batch
-from newsletter.deliver.transport import DeliveryResult, chunked
+from newsletter.deliver.engine.claims import ClaimedBatch, in_batch
+from newsletter.deliver.transports.base import DeliveryResult, chunked
 
 Values = tuple[str, str | None, datetime | None, str | None]
 """(status, detail, sent_at, provider_message_id) of a marked row."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newsletter.deliver.transport import ONE_CLICK, Envelope, OutgoingBatch, subject_template
+from newsletter.deliver.transports.base import ONE_CLICK, Envelope, OutgoingBatch, subject_template
 from newsletter.render.merge import MergeTemplate, Token
 
 _HTML_SPECIAL = re.compile("[&<>\"']")

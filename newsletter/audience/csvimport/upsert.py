@@ -12,14 +12,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import insert, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience.bulk import BulkInsert, among, among_strings, json_text
-from newsletter.audience.newcomers import Newcomers
-from newsletter.audience.staging import Record
-from newsletter.audience.suppressions import describe, worst
+from newsletter.audience.csvimport.newcomers import Newcomers
+from newsletter.audience.csvimport.staging import Record
+from newsletter.audience.people.suppressions import describe, worst
+from newsletter.db.bulk import BulkInsert, among, among_strings, json_text
+from newsletter.db.session import dialect_insert, is_postgres
 from newsletter.db.tables import (
     ConsentEvidence,
     MailingList,
@@ -92,7 +92,7 @@ class ChunkWriter:
         self.session = session
         self.list_id = mailing_list.id
         self.source = source
-        postgres = session.get_bind().dialect.name == "postgresql"
+        postgres = is_postgres(session)
         self._newcomers = (
             Newcomers(session, mailing_list.id, source, trust_fresh_keys=trust_fresh_keys)
             if postgres
@@ -198,7 +198,7 @@ class ChunkWriter:
             return
         people = among_strings(self.session, Subscriber.email, emails)
         joins = (
-            _insert(self.session, Subscription.__table__)
+            dialect_insert(self.session, Subscription.__table__)
             .from_select(
                 ["subscriber_id", "list_id", "status", "created_at", "subscribed_at", "updated_at"],
                 select(
@@ -224,12 +224,6 @@ class ChunkWriter:
 
 def _value(value: Any, type_: Any = None) -> Any:
     return literal(value, type_) if type_ is not None else literal(value)
-
-
-def _insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _reason(pairs: list[tuple[str, bool]]) -> str:

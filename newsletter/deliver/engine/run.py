@@ -13,11 +13,12 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
-from newsletter.audience.bulk import among
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
+from newsletter.db.bulk import among
 from newsletter.db.counters import Deltas, add_counters
-from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send
-from newsletter.deliver.claims import (
+from newsletter.db.session import is_postgres
+from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendStatus
+from newsletter.deliver.engine.claims import (
     Claimed,
     ClaimedBatch,
     acquire_lease,
@@ -27,8 +28,8 @@ from newsletter.deliver.claims import (
     release_lease,
     unclaim,
 )
-from newsletter.deliver.heap import heap_frozen
-from newsletter.deliver.marks import (
+from newsletter.deliver.engine.heap import heap_frozen
+from newsletter.deliver.engine.marks import (
     STILL_PENDING,
     Write,
     batch_writes,
@@ -37,9 +38,10 @@ from newsletter.deliver.marks import (
     settle,
     settle_write,
 )
-from newsletter.deliver.materialize import materialize
-from newsletter.deliver.pipeline import ClaimLine
-from newsletter.deliver.transport import (
+from newsletter.deliver.engine.materialize import materialize
+from newsletter.deliver.engine.pipeline import ClaimLine
+from newsletter.deliver.engine.values import LinkMaker
+from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     OutgoingBatch,
@@ -47,7 +49,6 @@ from newsletter.deliver.transport import (
     Transport,
     prepared,
 )
-from newsletter.deliver.values import LinkMaker
 from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.sends import send_list_ids
 from newsletter.schedule.snapshot import publication_of, rendered_of
@@ -166,7 +167,7 @@ class SendRunner:
         """
         send = session.get_one(Send, send_id, with_for_update=_locks(session))
         if send.status == "scheduled" and send.scheduled_at is not None and send.scheduled_at <= clock.now():
-            transition(send, "sending")
+            transition(send, SendStatus.SENDING)
         if send.status != "sending":
             session.rollback()
             return None
@@ -174,7 +175,7 @@ class SendRunner:
             transport = self.transport_for(send.transport)
         except ConfigError as exc:
             error = f"send {send_id} was scheduled for transport {send.transport!r}, unavailable here: {exc}"
-            transition(send, "failed", error=error)
+            transition(send, SendStatus.FAILED, error=error)
             session.commit()
             report.error = error
             return None
@@ -208,7 +209,7 @@ class SendRunner:
         with self.sessions.begin() as session:
             send = session.get_one(Send, send_id, with_for_update=_locks(session))
             if send.status == "sending":
-                transition(send, "failed", error=error)
+                transition(send, SendStatus.FAILED, error=error)
             release_lease(session, _lease_name(send_id), self.worker_id)
             report.status, report.error = send.status, error
 
@@ -426,7 +427,7 @@ class SendRunner:
             if not open_batches:
                 send = session.get_one(Send, send_id, with_for_update=_locks(session))
                 if send.status == "sending":
-                    transition(send, "sent")
+                    transition(send, SendStatus.SENT)
                 report.status = send.status
                 return True
             if not open_batches.get("pending"):
@@ -490,7 +491,7 @@ def _lease_name(send_id: int) -> str:
 
 def _locks(session: Session) -> bool:
     """PostgreSQL shares a send between workers with row locks; SQLite uses one leased worker."""
-    return session.get_bind().dialect.name == "postgresql"
+    return is_postgres(session)
 
 
 __all__ = ["RunOptions", "RunReport", "SendRunner"]

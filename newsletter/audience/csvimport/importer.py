@@ -12,11 +12,11 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from newsletter.audience.csv_cells import escape_cell
-from newsletter.audience.csv_source import CsvSource
-from newsletter.audience.lists import get_list
-from newsletter.audience.one_ahead import OneAhead
-from newsletter.audience.staging import Record, Staging
-from newsletter.audience.upsert import ChunkWriter, Outcome
+from newsletter.audience.csvimport.one_ahead import OneAhead
+from newsletter.audience.csvimport.source import CsvSource
+from newsletter.audience.csvimport.staging import Record, Staging
+from newsletter.audience.csvimport.upsert import ChunkWriter, Outcome
+from newsletter.audience.people.lists import get_list
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (phase, done, total): 'reading' counts bytes of the file, 'saving' counts addresses."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.content.schema import Publication
 from newsletter.render.sample import sample_values
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import ConsentEvidence, MailingList, Subscriber, Subscription, Suppression
 
 SOURCE = "one-click"

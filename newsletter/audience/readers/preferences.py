@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.audience import membership
-from newsletter.audience.consent import Consent
-from newsletter.audience.one_click import OnUnsubscribed, UnsubscribeResult
-from newsletter.audience.suppressions import blocking, describe, suppressions_of
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people import membership
+from newsletter.audience.people.consent import Consent
+from newsletter.audience.people.suppressions import blocking, describe, suppressions_of
+from newsletter.audience.readers.one_click import OnUnsubscribed, UnsubscribeResult
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import MailingList, Subscriber, Subscription
 from newsletter.errors import NotFound, Suppressed
 

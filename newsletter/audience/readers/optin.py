@@ -7,12 +7,12 @@ from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session
 
-from newsletter.audience import membership
 from newsletter.audience.addresses import normalise_and_hash
-from newsletter.audience.consent import Consent
-from newsletter.audience.lists import get_list_by_public_id
-from newsletter.audience.suppressions import applying, describe, first_blocking
-from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.people import membership
+from newsletter.audience.people.consent import Consent
+from newsletter.audience.people.lists import get_list_by_public_id
+from newsletter.audience.people.suppressions import applying, describe, first_blocking
+from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.tables import MailingList, Suppression
 from newsletter.errors import InvalidToken, NotFound, Suppressed
 

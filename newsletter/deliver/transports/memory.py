@@ -6,7 +6,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from newsletter.deliver.transport import (
+from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     Outcome,

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from newsletter.deliver.transport import (
+from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     OutgoingBatch,

@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from newsletter.audience.bulk import json_text
-from newsletter.audience.staging import Record
+from newsletter.audience.csvimport.staging import Record
+from newsletter.db.bulk import json_text
 from newsletter.db.tables import new_public_ids
 from newsletter.db.triggers import foreign_keys_proven, may_skip_triggers
 from newsletter.errors import NotFound

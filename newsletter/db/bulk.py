@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from newsletter.db.session import is_postgres
+
 
 class BulkInsert:
     """Many rows into one table, skipping rows that clash on `conflict`."""
@@ -38,7 +40,7 @@ class BulkInsert:
         assert isinstance(table, Table)
         self._connection = session.connection()
         dialect = self._connection.dialect
-        self._postgres = dialect.name == "postgresql"
+        self._postgres = is_postgres(dialect)
         types = [table.c[name].type.dialect_impl(dialect) for name in columns]
         if self._postgres:
             arrays = ", ".join(f"%b::{kind.compile(dialect=dialect)}[]" for kind in types)
@@ -74,7 +76,7 @@ def among(
     session: Session, column: InstrumentedAttribute[Any], values: Collection[Any]
 ) -> ColumnElement[bool]:
     """`column IN values` with one parameter: an array on PostgreSQL, a JSON array on SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     items = func.json_each(bindparam(None, json_text(list(values)), type_=String))
     return column.in_(select(literal_column("value")).select_from(items))
@@ -90,7 +92,7 @@ def among_strings(
     5,000-value array literal can tip the planner into a sequential scan, which the sub-select
     (estimated at 100 rows) does not.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return among(session, column, values)
     document = cast(bindparam(None, json_text(list(values)), type_=String), JSONB)
     items = select(cast(func.jsonb_array_elements_text(document), column.type)).scalar_subquery()

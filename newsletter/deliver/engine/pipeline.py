@@ -50,7 +50,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from newsletter.db.counters import STATUS, Deltas, status_moved
 from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendCounter, Subscriber
-from newsletter.deliver.claims import (
+from newsletter.deliver.engine.claims import (
     Claimed,
     ClaimedBatch,
     claimed_columns,
@@ -58,7 +58,7 @@ from newsletter.deliver.claims import (
     take_first_due,
     unclaim,
 )
-from newsletter.deliver.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
+from newsletter.deliver.engine.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
 
 _MAX_SHAPES = 64
 """Compiled statement shapes a claim line keeps (a send uses a handful)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from newsletter.deliver.transport import (
+from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     Outcome,

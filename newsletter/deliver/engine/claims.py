@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.audience.recipients import mailable
+from newsletter.audience.people.recipients import mailable
 from newsletter.db.counters import Deltas, status_moved
-from newsletter.db.session import dialect_insert
+from newsletter.db.session import dialect_insert, is_postgres
 from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber, WorkerLease
 
 UNKNOWN_AFTER_CRASH = "the worker stopped while this request was in flight; outcome unknown until reconciled"
@@ -168,7 +168,7 @@ def recover_stale(
         DeliveryBatch.state.in_(("claimed", "sending")),
         or_(DeliveryBatch.holder.is_(None), DeliveryBatch.holder != me),
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     stale = [
         row
@@ -304,7 +304,7 @@ def claim_batch(
     scheduling: not), read in the same query as its data. The caller commits before sending.
     """
     now = clock.now()
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = is_postgres(session)
     take = take_first_due(send_id, me, state="sending", now=now, skip_locked=postgres)
     taken = session.connection().execute(take).first()
     if taken is None:

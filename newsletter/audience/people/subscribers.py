@@ -8,12 +8,12 @@ from typing import Literal
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.audience import membership
 from newsletter.audience.addresses import normalise_and_hash
-from newsletter.audience.consent import Consent, evidence_for
 from newsletter.audience.erasure import scrub_sending_log
-from newsletter.audience.lists import get_list
-from newsletter.audience.suppressions import applying, describe, suppress_hash, suppressions_of
+from newsletter.audience.people import membership
+from newsletter.audience.people.consent import Consent, evidence_for
+from newsletter.audience.people.lists import get_list
+from newsletter.audience.people.suppressions import applying, describe, suppress_hash, suppressions_of
 from newsletter.db.tables import (
     ConsentEvidence,
     MailingList,

@@ -17,8 +17,7 @@ from python_http_client.exceptions import HTTPError as ApiHTTPError
 from sendgrid import SendGridAPIClient
 
 from newsletter import clock
-from newsletter.deliver.sendgrid_payload import MarkedIssue, build_payload, mark_issue
-from newsletter.deliver.transport import (
+from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     Outcome,
@@ -29,6 +28,7 @@ from newsletter.deliver.transport import (
     required_values,
     same_outcome,
 )
+from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_payload, mark_issue
 from newsletter.errors import ConfigError, DeliveryError, ProviderRefused
 
 # The library json.dumps() a body when Content-Type is exactly "application/json"; with any other

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from newsletter.audience.addresses import email_hash
-from newsletter.audience.csv_source import Row
+from newsletter.audience.csvimport.source import Row
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+"""Streaming, idempotent CSV import of subscribers with a rejects file (source → staging → upsert)."""

@@ -1,0 +1,1 @@
+"""People and lists: subscribers, lists, memberships, consent, suppressions, search, who is mailable."""

@@ -1,0 +1,1 @@
+"""Transports: the `Transport` seam (base) and its implementations (SendGrid, SMTP, outbox, memory)."""
