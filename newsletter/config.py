@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     templates_dir: Path = Field(
         PROJECT_ROOT / "templates" / "emails", validation_alias=_env("NEWSLETTER_TEMPLATES_DIR")
     )
+    cache_dir: Path | None = Field(
+        PROJECT_ROOT / "var" / "cache", validation_alias=_env("NEWSLETTER_CACHE_DIR")
+    )
 
     @classmethod
     def settings_customise_sources(

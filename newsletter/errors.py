@@ -33,13 +33,19 @@ class ConfigError(NewsletterError):
 
 @dataclass(frozen=True, order=True)
 class ContentProblem:
-    """One problem in a content file, located at file:line:col and a field path."""
+    """One finding in a content file, located at file:line:col and a field path.
+
+    `check` names the check that found it (empty for YAML and schema errors; lint and Markdown
+    findings always name theirs, e.g. "links", "claims"); `severity` is "error" or "warning".
+    """
 
     path: str
     line: int
     col: int
     field: str
     message: str
+    check: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.col}"

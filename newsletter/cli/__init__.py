@@ -20,6 +20,14 @@ COMMANDS = {
         "newsletter.cli.content:render",
         "Render an issue with a sample recipient merged in: <slug>.html, .txt and a complete .eml.",
     ),
+    "schema": LazyCommand(
+        "newsletter.cli.schema:schema",
+        "Print or write the JSON Schema of issue files (or publication files), generated from the models.",
+    ),
+    "preview": LazyCommand(
+        "newsletter.cli.preview:preview",
+        "Serve a live preview of ISSUE on 127.0.0.1 that re-renders and reloads on every save.",
+    ),
     "db": LazyCommand(
         "newsletter.cli.audience:db", "Create or migrate the database (NEWSLETTER_DATABASE_URL)."
     ),

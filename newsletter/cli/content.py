@@ -1,4 +1,8 @@
-"""CLI commands over content and render: `check` validates and lints, `render` writes HTML, text and .eml."""
+"""CLI commands over content and render: `check` validates and lints, `render` writes HTML, text and .eml.
+
+Both print the same findings: errors (the file does not load, or a check the publication made blocking)
+and warnings. `render` writes nothing when there is an error.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ def _issue_paths(paths: tuple[Path, ...]) -> Iterator[Path]:
             yield path
 
 
+def _split(findings: list[ContentProblem]) -> tuple[list[ContentProblem], list[ContentProblem]]:
+    errors = [f for f in findings if f.severity == "error"]
+    return errors, [f for f in findings if f.severity != "error"]
+
+
 def _check_one(path: Path, publications: Path | None) -> tuple[list[ContentProblem], list[ContentProblem]]:
     """(errors, warnings) of one issue file."""
     try:
@@ -39,7 +48,14 @@ def _check_one(path: Path, publications: Path | None) -> tuple[list[ContentProbl
     except ContentError as exc:
         return exc.problems, []
     rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
-    return [], lint_issue(loaded) + lint_rendered(rendered, path)
+    return _split(lint_issue(loaded) + lint_rendered(rendered, path))
+
+
+def _print(errors: list[ContentProblem], warnings: list[ContentProblem]) -> None:
+    for problem in errors:
+        click.echo(f"error: {problem}", err=True)
+    for note in warnings:
+        click.echo(f"warning: {note}", err=True)
 
 
 @click.command()
@@ -52,10 +68,7 @@ def check(paths: tuple[Path, ...], strict: bool, publications: Path | None) -> N
     errors = warnings = 0
     for path in files:
         problems, notes = _check_one(path, publications)
-        for problem in problems:
-            click.echo(f"error: {problem}", err=True)
-        for note in notes:
-            click.echo(f"warning: {note}", err=True)
+        _print(problems, notes)
         errors += len(problems)
         warnings += len(notes)
     click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
@@ -102,6 +115,11 @@ def render(path: Path, out: Path, publications: Path | None) -> None:
     """Render an issue with a sample recipient merged in: <slug>.html, .txt and a complete .eml."""
     loaded = load_issue(path, publications)
     rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
+    errors, warnings = _split(lint_issue(loaded) + lint_rendered(rendered, path))
+    _print(errors, warnings)
+    if errors:
+        click.echo(f"nothing written: {len(errors)} error(s)", err=True)
+        raise SystemExit(1)
     files = _outputs(loaded, rendered, out)
     out.mkdir(parents=True, exist_ok=True)
     _write_atomically(files)

@@ -1,4 +1,9 @@
-"""Loading an issue and its publication from YAML into validated models, with every problem located."""
+"""Loading an issue and its publication from YAML into validated models, with every problem located.
+
+`load_issue` reads files; `load_issue_text` takes the issue as text (an editor's draft in a browser) and
+gives the same answers. Both refuse oversized files, report YAML and schema problems, and check every
+Markdown field (links and constructs, markdown_rules.py), all at once.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from newsletter.content.fields import markdown_fields
+from newsletter.content.markdown_rules import check_markdown
 from newsletter.content.problems import translate
 from newsletter.content.schema import Issue, Publication
-from newsletter.content.yaml_loader import SourceMap, YamlDocument, read_yaml
+from newsletter.content.yaml_loader import SourceMap, YamlDocument, format_loc, parse_yaml, read_yaml
 from newsletter.errors import ContentError, ContentProblem
 
 DEFAULT_PUBLICATION = "e-alert"
@@ -32,6 +39,17 @@ class LoadedIssue:
     publication_source: SourceMap
 
 
+def markdown_problems(model: BaseModel, source: SourceMap) -> list[ContentProblem]:
+    """Refused links and unsupported constructs in every Markdown field, located in the file."""
+    problems = []
+    for loc, text in markdown_fields(model):
+        for finding in check_markdown(text):
+            line, col = source.locate_text(loc, finding.needle, finding.occurrence)
+            field = format_loc(loc)
+            problems.append(ContentProblem(source.path, line, col, field, finding.message, finding.check))
+    return problems
+
+
 def _validate(model: type[M], doc: YamlDocument) -> tuple[M | None, list[ContentProblem]]:
     if doc.data is None:
         return None, list(doc.problems)
@@ -39,7 +57,8 @@ def _validate(model: type[M], doc: YamlDocument) -> tuple[M | None, list[Content
         value = model.model_validate(doc.data)
     except ValidationError as exc:
         return None, [*doc.problems, *translate(model, exc, doc)]
-    return (None if doc.problems else value), list(doc.problems)
+    problems = [*doc.problems, *markdown_problems(value, doc.source)]
+    return (None if problems else value), problems
 
 
 def load_publication(path: Path) -> tuple[Publication, SourceMap]:
@@ -67,14 +86,12 @@ def _publication_path(doc: YamlDocument, directory: Path) -> Path | ContentProbl
     return path
 
 
-def load_issue(path: Path, publications_dir: Path | None = None) -> LoadedIssue:
-    """Load an issue and its publication; raises ContentError listing every problem of both files."""
-    doc = read_yaml(path)
+def _load(doc: YamlDocument, path: Path, publications_dir: Path) -> LoadedIssue:
     issue, problems = _validate(Issue, doc)
     publication: Publication | None = None
     publication_source = SourceMap("", {})
     if doc.data is not None:
-        found = _publication_path(doc, publications_dir or path.parent / ".." / "publications")
+        found = _publication_path(doc, publications_dir)
         if isinstance(found, ContentProblem):
             problems.append(found)
         elif found is not None:
@@ -85,3 +102,13 @@ def load_issue(path: Path, publications_dir: Path | None = None) -> LoadedIssue:
     if problems or issue is None or publication is None:
         raise ContentError(problems)
     return LoadedIssue(issue, publication, path.stem, path, doc.source, publication_source)
+
+
+def load_issue(path: Path, publications_dir: Path | None = None) -> LoadedIssue:
+    """Load an issue and its publication; raises ContentError listing every problem of both files."""
+    return _load(read_yaml(path), path, publications_dir or path.parent / ".." / "publications")
+
+
+def load_issue_text(source: str | bytes, *, name: str, publications_dir: Path) -> LoadedIssue:
+    """Load an issue given as text (no file on disk); `name` is shown in messages and gives the slug."""
+    return _load(parse_yaml(name, source), Path(name), publications_dir)

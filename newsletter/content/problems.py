@@ -116,7 +116,10 @@ def resolve(root: type[BaseModel], pydantic_loc: tuple[str | int, ...]) -> tuple
 
 
 def _keys(model: type[BaseModel]) -> str:
-    fields = model.model_fields.items()
+    """The keys a model allows, its own first, then those it shares with other models (e.g. `dir`)."""
+    bases = [base for base in model.__bases__ if issubclass(base, BaseModel)]
+    inherited = {name for base in bases for name in base.model_fields}
+    fields = sorted(model.model_fields.items(), key=lambda item: item[0] in inherited)
     return ", ".join(info.alias or name for name, info in fields if not _literal(info.annotation))
 
 

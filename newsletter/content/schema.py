@@ -1,341 +1,208 @@
-"""Typed models of the issue file and the publication file (docs: ../shared/design/issue-format.md)."""
+"""Typed models of the issue file and the publication file (docs/issue-format.md).
+
+Every field carries a description and an example: `newsletter schema` turns these models into the
+JSON Schema editors' tools read (content/json_schema.py), so what VS Code suggests is what loads.
+The blocks live in blocks.py, the publication in publication.py, the field types in fieldtypes.py;
+all are importable from here.
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import datetime as dt
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from newsletter.content.blocks import (
+    BLOCK_TYPES,
+    SHARE_NETWORKS,
+    Action,
+    Block,
+    BlockBase,
+    ButtonBlock,
+    DividerBlock,
+    FaqBlock,
+    FaqItem,
+    HeadingBlock,
+    HeadlineBlock,
+    ImageBlock,
+    Network,
+    QuoteBlock,
+    ShareBlock,
+    SmsAction,
+    StudyBlock,
+    TextBlock,
+    Tip,
+    TipsBlock,
+)
+from newsletter.content.fieldtypes import (
+    MARKDOWN,
+    Direction,
+    HttpsUrl,
+    LinkUrl,
+    Markdown,
+    MarkdownText,
+    Model,
+    NonEmpty,
+    Phone,
+    described,
+)
+from newsletter.content.publication import (
+    CHECK_NAMES,
+    Brand,
+    CheckName,
+    Checks,
+    Colors,
+    LegalSection,
+    Logo,
+    Publication,
+    Sender,
+    SendGridOptions,
+)
 
-_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.\-]*):")
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def _check_url(value: str, *, allow_mailto: bool) -> str:
-    value = value.strip()
-    match = _SCHEME.match(value)
-    scheme = match.group(1).lower() if match else ""
-    if scheme == "javascript":
-        raise ValueError("javascript: URLs are not allowed")
-    if scheme == "mailto" and allow_mailto:
-        return value
-    if scheme != "https":
-        expected = "https:// (or mailto:)" if allow_mailto else "https://"
-        raise ValueError(f"must be an absolute {expected} URL, got {value!r}")
-    parts = urlsplit(value)
-    if not parts.hostname:
-        raise ValueError(f"must be an absolute https:// URL with a host, got {value!r}")
-    return value
-
-
-def _https(value: str) -> str:
-    return _check_url(value, allow_mailto=False)
-
-
-def _link(value: str) -> str:
-    return _check_url(value, allow_mailto=True)
-
-
-HttpsUrl = Annotated[str, AfterValidator(_https)]
-"""An absolute https:// URL (images, web pages)."""
-LinkUrl = Annotated[str, AfterValidator(_link)]
-"""An absolute https:// or mailto: URL (links an editor writes)."""
-Markdown = str
-"""Markdown source; rendered through the safe renderer, never as raw HTML."""
-NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-class Model(BaseModel):
-    """Base for content models: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
-
-
-# ---------------------------------------------------------------- blocks
-
-
-class HeadlineBlock(Model):
-    """The story's main title (h1)."""
-
-    type: Literal["headline"]
-    text: NonEmpty
-
-
-class TextBlock(Model):
-    """Markdown paragraphs: **bold**, _italic_, [links](https://...), lists."""
-
-    type: Literal["text"]
-    body: Markdown = Field(min_length=1)
-
-
-class HeadingBlock(Model):
-    """A section heading (h2) inside the story."""
-
-    type: Literal["heading"]
-    text: NonEmpty
-
-
-class Tip(Model):
-    """One item of a tips list: a bold lead and its explanation."""
-
-    lead: NonEmpty
-    text: Markdown = Field(min_length=1)
-
-
-class TipsBlock(Model):
-    """A titled list of practical tips."""
-
-    type: Literal["tips"]
-    title: str | None = None
-    intro: Markdown | None = None
-    items: list[Tip] = Field(min_length=1)
-
-
-class StudyBlock(Model):
-    """A research-study card: journal, study type, population, summary and a link."""
-
-    type: Literal["study"]
-    title: NonEmpty
-    journal: NonEmpty
-    study_type: NonEmpty
-    population: NonEmpty
-    published: date | None = None
-    why_it_matters: Markdown | None = None
-    summary: Markdown = Field(min_length=1)
-    url: HttpsUrl | None = None
-
-
-class QuoteBlock(Model):
-    """A pull quote, usually from an expert, with attribution."""
-
-    type: Literal["quote"]
-    text: NonEmpty
-    by: str | None = None
-    role: str | None = None
-
-
-class FaqItem(Model):
-    """One question and its Markdown answer."""
-
-    q: NonEmpty
-    a: Markdown = Field(min_length=1)
-
-
-class FaqBlock(Model):
-    """Questions and answers, optionally preceded by a table of contents with anchors."""
-
-    type: Literal["faq"]
-    title: str = "FAQ"
-    toc: bool = False
-    items: list[FaqItem] = Field(min_length=1)
-
-
-class ImageBlock(Model):
-    """An image; alt text is required unless the image is marked decorative."""
-
-    type: Literal["image"]
-    src: HttpsUrl
-    alt: str
-    decorative: bool = False
-    width: int | None = Field(None, gt=0, le=600)
-    height: int | None = Field(None, gt=0)
-    link: LinkUrl | None = None
-    caption: str | None = None
-
-    @model_validator(mode="after")
-    def _alt_required(self) -> ImageBlock:
-        if not self.alt.strip() and not self.decorative:
-            raise ValueError("alt text is required (use decorative: true for a purely decorative image)")
-        return self
-
-
-class ButtonBlock(Model):
-    """A call-to-action button, with an optional line of text above it."""
-
-    type: Literal["button"]
-    text: NonEmpty
-    url: LinkUrl
-    intro: Markdown | None = None
-
-
-class DividerBlock(Model):
-    """A horizontal rule between sections."""
-
-    type: Literal["divider"]
-
-
-Block = Annotated[
-    HeadlineBlock
-    | TextBlock
-    | HeadingBlock
-    | TipsBlock
-    | StudyBlock
-    | QuoteBlock
-    | FaqBlock
-    | ImageBlock
-    | ButtonBlock
-    | DividerBlock,
-    Field(discriminator="type"),
+__all__ = [
+    "BLOCK_TYPES",
+    "CHECK_NAMES",
+    "MARKDOWN",
+    "SHARE_NETWORKS",
+    "Action",
+    "Author",
+    "Block",
+    "BlockBase",
+    "Brand",
+    "ButtonBlock",
+    "CheckName",
+    "Checks",
+    "Colors",
+    "Direction",
+    "DividerBlock",
+    "FaqBlock",
+    "FaqItem",
+    "HeadingBlock",
+    "HeadlineBlock",
+    "HttpsUrl",
+    "ImageBlock",
+    "Issue",
+    "LegalSection",
+    "LinkUrl",
+    "Logo",
+    "Markdown",
+    "MarkdownText",
+    "Model",
+    "Network",
+    "NonEmpty",
+    "Phone",
+    "PostScript",
+    "Promo",
+    "PromoButton",
+    "Publication",
+    "QuoteBlock",
+    "SendGridOptions",
+    "Sender",
+    "ShareBlock",
+    "Signoff",
+    "SmsAction",
+    "StudyBlock",
+    "TextBlock",
+    "Tip",
+    "TipsBlock",
 ]
-BLOCK_TYPES: tuple[str, ...] = (
-    "headline", "text", "heading", "tips", "study", "quote", "faq", "image", "button", "divider",
-)  # fmt: skip
-
-# ---------------------------------------------------------------- issue
 
 
 class Author(Model):
     """A person credited on the issue."""
 
-    name: NonEmpty
-    title: str | None = None
+    name: NonEmpty = described("Their name.", "Dana Whitfield")
+    title: str | None = described("Their title.", "Editorial Director", default=None)
 
 
 class Signoff(Model):
     """The closing lines: closing phrase, name, title and an optional note."""
 
-    closing: NonEmpty
-    name: NonEmpty
-    title: str | None = None
-    note: str | None = None
+    closing: NonEmpty = described("The closing phrase.", "To your strength,")
+    name: NonEmpty = described("Who signs.", "Dana Whitfield")
+    title: str | None = described("Their title.", "Editorial Director, e-Alert", default=None)
+    note: str | None = described("A line under the name.", "with help from our research team", default=None)
 
 
 class PostScript(Model):
     """One P.S. line (the second becomes P.P.S., and so on), optionally linked."""
 
-    text: Markdown = Field(min_length=1)
-    url: LinkUrl | None = None
+    text: Markdown = described(
+        "The line (Markdown).", "A common vitamin may help aging muscles.", min_length=1
+    )
+    url: LinkUrl | None = described(
+        "Makes the whole line a link.", "https://example.org/vitamin-d", default=None
+    )
 
 
-class PromoButton(Model):
-    """The promo's call to action."""
+class PromoButton(Action):
+    """The promo's call to action: a link, a number to text, or a number to call."""
 
-    text: NonEmpty
-    url: LinkUrl
+    text: NonEmpty = described("The button's words.", "Send me the free guide")
 
 
 class Promo(Model):
-    """An optional offer after the P.S."""
+    """An optional offer after the P.S., labelled as advertising."""
 
-    headline: NonEmpty
-    text: Markdown | None = None
-    image: ImageBlock | None = None
-    button: PromoButton | None = None
+    label: str | None = described(
+        "The advertising label above it; defaults to the publication's promo_label.",
+        "Advertisement",
+        default=None,
+    )
+    headline: NonEmpty = described("The offer's title.", "Get our free guide")
+    text: Markdown | None = described(
+        "What is offered (Markdown).", "Text **GUIDE** and we send your copy.", default=None
+    )
+    image: ImageBlock | None = described(
+        "An image (an image block, with type: image).",
+        {
+            "type": "image",
+            "src": "https://cdn.example.org/guide.jpg",
+            "alt": "The guide's cover",
+            "width": 300,
+        },
+        default=None,
+    )
+    button: PromoButton | None = described(
+        "The call to action.", {"text": "Send me the guide", "url": "https://example.org/guide"}, default=None
+    )
+    fine_print: Markdown | None = described(
+        "Small type under the button: consent and terms (Markdown).",
+        "By texting us you agree to receive recurring automated texts. Msg & data rates may apply.",
+        default=None,
+    )
 
 
 class Issue(Model):
     """One issue of a publication: subject, preheader, date and the blocks in order."""
 
-    publication: NonEmpty = "e-alert"
-    subject: NonEmpty
-    preheader: str | None = None
-    date: date
-    authors: list[Author] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    blocks: list[Block] = Field(min_length=1)
-    signoff: Signoff
-    ps: list[PostScript] = Field(default_factory=list)
-    promo: Promo | None = None
-
-
-# ---------------------------------------------------------------- publication
-
-
-class Sender(Model):
-    """Who the email is from."""
-
-    name: NonEmpty
-    email: NonEmpty
-
-    @field_validator("email")
-    @classmethod
-    def _looks_like_email(cls, value: str) -> str:
-        if "@" not in value or value.startswith("@") or value.endswith("@"):
-            raise ValueError(f"must be an email address, got {value!r}")
-        return value
-
-
-class LegalSection(Model):
-    """One footer section: an optional title and Markdown body (SMS terms, privacy...)."""
-
-    title: str | None = None
-    body: Markdown = Field(min_length=1)
-
-
-class Logo(Model):
-    """The brand logo shown in the header."""
-
-    src: HttpsUrl
-    alt: NonEmpty
-    width: int = Field(200, gt=0, le=600)
-
-
-def _color(value: str) -> str:
-    if not _COLOR.match(value):
-        raise ValueError(f"must be a #rrggbb colour, got {value!r}")
-    return value
-
-
-Color = Annotated[str, AfterValidator(_color)]
-
-
-class Colors(Model):
-    """Brand colours used by the layout."""
-
-    primary: Color = "#0b5c6b"
-    accent: Color = "#c2410c"
-    text: Color = "#1f2933"
-    muted: Color = "#52606d"
-    background: Color = "#f4f5f7"
-    surface: Color = "#ffffff"
-    link: Color = "#0b5c6b"
-
-
-class Brand(Model):
-    """Logo, colours and fonts."""
-
-    logo: Logo | None = None
-    colors: Colors = Field(default_factory=Colors)
-    font_family: str = "Georgia, 'Times New Roman', serif"
-    heading_font_family: str = "Helvetica, Arial, sans-serif"
-
-
-class SendGridOptions(Model):
-    """Publication-level SendGrid settings."""
-
-    asm_group_id: int | None = Field(None, gt=0)
-    categories: list[str] = Field(default_factory=list)
-
-
-class Publication(Model):
-    """The shared parts of every issue of one newsletter."""
-
-    name: NonEmpty
-    organization: NonEmpty
-    sender: Sender = Field(alias="from")
-    reply_to: str | None = None
-    postal_address: NonEmpty
-    disclaimer: Markdown | None = None
-    legal: list[LegalSection] = Field(default_factory=list)
-    brand: Brand = Field(default_factory=Brand)
-    web_base_url: HttpsUrl
-    timezone: str = "America/New_York"
-    language: str = "en"
-    default_list: str | None = None
-    sendgrid: SendGridOptions = Field(default_factory=SendGridOptions)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as America/New_York)"
-            ) from None
-        return value
+    publication: NonEmpty = described("Which publications/<name>.yaml to use.", "e-alert", default="e-alert")
+    subject: NonEmpty = described(
+        "The email subject (lint: over 60 characters).", "The hidden reason muscles weaken as we age"
+    )
+    preheader: str | None = described(
+        "Inbox preview text (lint: missing or over 110 characters).",
+        "Scientists traced it to a broken link.",
+        default=None,
+    )
+    date: dt.date = described("Issue date, matching the file name.", "2026-11-20")
+    dir: Direction = described(
+        "Writing direction of the whole issue (rtl for Arabic or Hebrew).", "ltr", default="ltr"
+    )
+    authors: list[Author] = described("People credited.", [{"name": "Dana Whitfield"}], default_factory=list)
+    tags: list[str] = described("Topic words.", ["muscle", "aging"], default_factory=list)
+    blocks: list[Block] = described(
+        "The body, top to bottom.", [{"type": "headline", "text": "A new clue"}], min_length=1
+    )
+    signoff: Signoff = described(
+        "The closing lines.", {"closing": "To your strength,", "name": "Dana Whitfield"}
+    )
+    ps: list[PostScript] = described(
+        "P.S. lines: P.S., then P.P.S., ...", [{"text": "More in our archive."}], default_factory=list
+    )
+    promo: Promo | None = described(
+        "An offer after the P.S.",
+        {
+            "headline": "Get our free guide",
+            "button": {"text": "Send me the guide", "url": "https://example.org/guide"},
+        },
+        default=None,
+    )

@@ -1,120 +1,53 @@
-"""Safe YAML reading: plain values plus a line/column source map, refusing tags, aliases and duplicates."""
+"""Safe YAML reading: plain values plus a line/column source map, refusing tags, aliases and duplicates.
+
+Files are parsed by libyaml's C parser when PyYAML was built with it (the composer, refusals and
+source map stay ours, in Python); a file libyaml rejects is parsed again by the pure-Python parser,
+so syntax errors read the same either way; so is any text with a tab (libyaml accepts tabs in places
+PyYAML refuses them). Files over a size limit are refused before parsing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
-from yaml.error import Mark
-from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent, ScalarEvent, StreamEndEvent
+from yaml.events import StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from newsletter.content.source_map import Loc, Position, SourceMap, Span, YamlDocument, format_loc
+from newsletter.content.yaml_parsers import FAST, PureLoader, Refusing, libyaml_available
 from newsletter.errors import ContentError, ContentProblem
 
-Loc = tuple[str | int, ...]
-"""A path into the loaded data, e.g. ("blocks", 2, "url")."""
-Position = tuple[int, int]
-"""A 1-based (line, column)."""
+__all__ = [
+    "MAX_FILE_BYTES", "Loc", "Position", "SourceMap", "Span", "YamlDocument", "format_loc",
+    "libyaml_available", "load_yaml", "parse_yaml", "read_yaml",
+]  # fmt: skip
+
+MAX_FILE_BYTES = 1_000_000
+"""Issue and publication files larger than this are refused before parsing (1 MB)."""
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 
 
-@dataclass(frozen=True)
-class SourceMap:
-    """Where each value and each mapping key of a file starts, addressed by data path."""
-
-    path: str
-    values: Mapping[Loc, Position]
-    keys: Mapping[Loc, Position] = field(default_factory=dict)
-
-    def locate(self, loc: Loc) -> Position:
-        """Position of the value at `loc`, or of its nearest known ancestor."""
-        for end in range(len(loc), -1, -1):
-            found = self.values.get(loc[:end])
-            if found is not None:
-                return found
-        return (1, 1)
-
-    def locate_key(self, loc: Loc) -> Position:
-        """Position of the mapping key that names `loc`, falling back to its value's position."""
-        return self.keys.get(loc) or self.locate(loc)
-
-
-@dataclass(frozen=True)
-class YamlDocument:
-    """A parsed file: its data (None if unusable), source map, problems and the paths of refused nodes."""
-
-    data: dict[str, Any] | None
-    source: SourceMap
-    problems: list[ContentProblem]
-    refused: frozenset[Loc] = frozenset()
-
-
-def format_loc(loc: Loc) -> str:
-    """A data path as an editor reads it: `blocks[2].url`, `signoff.name`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def _pos(node: Node) -> Position:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_YAML_TAG_PREFIX) :] if tag.startswith(_YAML_TAG_PREFIX) else tag
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer notes tags, anchors and aliases instead of honouring them."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.refusals: dict[Node, list[str]] = {}
-
-    def next_event(self, *, consume: bool = False) -> Event:
-        """The next parser event (typed wrapper over the untyped stubs)."""
-        event: Event = self.get_event() if consume else self.peek_event()  # type: ignore[no-untyped-call]
-        return event
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        event = self.next_event()
-        if isinstance(event, AliasEvent):
-            self.next_event(consume=True)
-            mark = cast(Mark, event.start_mark)
-            placeholder = ScalarNode("tag:yaml.org,2002:null", "", mark, mark)
-            self.refusals[placeholder] = [
-                f"YAML aliases (*{event.anchor}) are not allowed; write the value out"
-            ]
-            return placeholder
-        messages = []
-        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.tag is not None:
-            messages.append(f"YAML tags ({_short_tag(event.tag)}) are not allowed; write a plain value")
-        if isinstance(event, NodeEvent) and event.anchor is not None:
-            messages.append(f"YAML anchors (&{event.anchor}) are not allowed; write the value out")
-            event.anchor = None  # never registered, so nothing can refer to it
-        node = super().compose_node(parent, index)
-        if messages and node is not None:
-            self.refusals[node] = messages
-        return node
 
 
 class _Walker:
     """Turns a composed node tree into plain values, recording positions and problems."""
 
-    def __init__(self, path: str, loader: _Loader) -> None:
+    def __init__(self, path: str, loader: Refusing) -> None:
         self.path = path
         self.loader = loader
         self.values: dict[Loc, Position] = {}
         self.keys: dict[Loc, Position] = {}
         self.problems: list[ContentProblem] = []
         self.refused: set[Loc] = set()
+        self.spans: dict[Loc, Span] = {}
 
     def problem(self, pos: Position, loc: Loc, message: str) -> None:
         self.problems.append(ContentProblem(self.path, pos[0], pos[1], format_loc(loc), message))
@@ -126,6 +59,7 @@ class _Walker:
         elif isinstance(node, SequenceNode):
             value = [self.walk(item, (*loc, i)) for i, item in enumerate(node.value)]
         else:
+            self.spans[loc] = (node.start_mark.index, node.end_mark.index)
             value = None if node in self.loader.refusals else self._scalar(node)
         for message in self.loader.refusals.get(node, []):
             self.problem(_pos(node), loc, message)
@@ -186,7 +120,7 @@ def _decode(path: str, raw: bytes) -> str | ContentProblem:
         return ContentProblem(path, line, col, "", "file is not valid UTF-8 text (save it as UTF-8)")
 
 
-def _compose(loader: _Loader, path: str) -> tuple[Node | None, list[ContentProblem]]:
+def _compose(loader: Refusing, path: str) -> tuple[Node | None, list[ContentProblem]]:
     loader.next_event(consume=True)  # stream start
     node = None if loader.check_event(StreamEndEvent) else loader.compose_document()
     if loader.check_event(StreamEndEvent):
@@ -214,15 +148,21 @@ def _syntax_problem(path: str, text: str, exc: yaml.YAMLError) -> ContentProblem
     return ContentProblem(path, 1, 1, "", f"invalid YAML: {exc}")  # pragma: no cover
 
 
-def _parse(path: str, text: str) -> YamlDocument:
+class _Rejected(Exception):
+    """libyaml refused the text (the pure parser then reports why, in its words)."""
+
+
+def _parse_with(loader_class: type[Refusing], path: str, text: str) -> YamlDocument:
     empty = SourceMap(path, {(): (1, 1)})
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)  # type: ignore[call-arg]
         try:
             root, problems = _compose(loader, path)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
+        if loader_class is not PureLoader:
+            raise _Rejected from exc
         return YamlDocument(None, empty, [_syntax_problem(path, text, exc)])
     if not isinstance(root, MappingNode):
         got = "nothing (the file is empty)" if root is None else _kind_of_node(root)
@@ -231,31 +171,69 @@ def _parse(path: str, text: str) -> YamlDocument:
         return YamlDocument(None, empty, [*problems, problem])
     walker = _Walker(path, loader)
     data = walker.walk(root, ())
-    source = SourceMap(path, walker.values, walker.keys)
+    source = SourceMap(path, walker.values, walker.keys, walker.spans, text)
     return YamlDocument(data, source, problems + walker.problems, frozenset(walker.refused))
+
+
+def _parse(path: str, text: str, *, pure: bool) -> YamlDocument:
+    try:
+        if FAST is not None and not pure and "\t" not in text:  # libyaml allows tabs PyYAML refuses
+            try:
+                return _parse_with(FAST, path, text)
+            except _Rejected:
+                pass  # libyaml refused the text: the pure parser words the error as always
+        return _parse_with(PureLoader, path, text)
+    except RecursionError:
+        problem = ContentProblem(path, 1, 1, "", "invalid YAML: lists or mappings are nested too deeply")
+        return YamlDocument(None, SourceMap(path, {(): (1, 1)}), [problem])
 
 
 def _kind_of_node(node: Node) -> str:
     return "a list" if isinstance(node, SequenceNode) else f"the single value {node.value!r}"
 
 
-def read_yaml(path: Path) -> YamlDocument:
-    """Read and parse one YAML file; never raises, every problem is in the result."""
+def _too_big(path: str, size: int, limit: int) -> ContentProblem:
+    message = (
+        f"file is {size / 1_000_000:.1f} MB; files over {limit / 1_000_000:g} MB are refused "
+        "(split the issue, or move long text elsewhere)"
+    )
+    return ContentProblem(path, 1, 1, "", message)
+
+
+def parse_yaml(
+    name: str, source: bytes | str, *, max_bytes: int = MAX_FILE_BYTES, pure: bool = False
+) -> YamlDocument:
+    """Parse YAML given as bytes or text, shown in messages as `name`; never raises.
+
+    `pure=True` uses PyYAML's pure-Python parser even where libyaml is available.
+    """
+    raw = source.encode("utf-8") if isinstance(source, str) else source
+    if len(raw) > max_bytes:
+        return YamlDocument(None, SourceMap(name, {(): (1, 1)}), [_too_big(name, len(raw), max_bytes)])
+    text = _decode(name, raw)
+    if isinstance(text, ContentProblem):
+        return YamlDocument(None, SourceMap(name, {(): (1, 1)}), [text])
+    return _parse(name, text, pure=pure)
+
+
+def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pure: bool = False) -> YamlDocument:
+    """Read and parse one YAML file; never raises, every problem is in the result.
+
+    A file over `max_bytes` is refused before it is read whole or parsed.
+    """
     shown = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         problem = ContentProblem(shown, 1, 1, "", f"cannot read the file ({reason})")
         return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [problem])
-    text = _decode(shown, raw)
-    if isinstance(text, ContentProblem):
-        return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [text])
-    try:
-        return _parse(shown, text)
-    except RecursionError:
-        problem = ContentProblem(shown, 1, 1, "", "invalid YAML: lists or mappings are nested too deeply")
+    if len(raw) > max_bytes:
+        problem = _too_big(shown, max(size, len(raw)), max_bytes)
         return YamlDocument(None, SourceMap(shown, {(): (1, 1)}), [problem])
+    return parse_yaml(shown, raw, max_bytes=max_bytes, pure=pure)
 
 
 def load_yaml(path: Path) -> tuple[dict[str, Any], SourceMap]:

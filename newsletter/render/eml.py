@@ -19,6 +19,9 @@ from newsletter.render.merge import MergeTemplate
 HEADER_POLICY = SMTP.clone(max_line_length=998)
 """Fold headers only past RFC 5322's 998-character limit, so a long List-Unsubscribe URL is never
 turned into an encoded word (mail clients would not recognise the one-click link then)."""
+BODY_POLICY = SMTP.clone(max_line_length=76)
+"""The body parts are encoded under this policy: quoted-printable lines of at most 76 characters
+(RFC 2045 section 6.7); the header policy's 998 would otherwise apply to them too."""
 
 
 def build_message(
@@ -44,8 +47,12 @@ def build_message(
     message["Message-ID"] = make_msgid(domain=message_id_domain or domain)
     message["MIME-Version"] = "1.0"
     _list_headers(message, publication, values["unsubscribe_url"])
+    message.policy = BODY_POLICY  # the bodies are encoded now, with this policy's line length
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message.policy = HEADER_POLICY  # headers are folded when the message is written
+    for part in message.iter_parts():
+        part.policy = HEADER_POLICY
     return message
 
 

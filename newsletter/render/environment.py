@@ -7,11 +7,13 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from newsletter.content.health import LEVELS
 from newsletter.content.markdown import markdown_to_html, markdown_to_inline_html
 from newsletter.errors import RenderError
+from newsletter.render import links
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -57,11 +59,28 @@ def _markdown_inline(source: str, links: bool = True) -> Markup:
     return Markup(markdown_to_inline_html(source, links=links))  # noqa: S704 - sanitised by nh3
 
 
+def _bytecode_cache(cache_dir: Path | None) -> FileSystemBytecodeCache | None:
+    """Compiled templates kept on disk between runs (keyed by each template's source), if writable."""
+    if cache_dir is None:
+        return None
+    directory = cache_dir / "jinja"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only install compiles in memory, as before
+    return FileSystemBytecodeCache(str(directory))
+
+
 @lru_cache(maxsize=8)
-def environment(templates_dir: Path) -> Environment:
-    """The shared environment for one templates directory (built once, then cached)."""
+def environment(templates_dir: Path, cache_dir: Path | None = None) -> Environment:
+    """The shared environment for one templates directory (built once, then cached).
+
+    With `cache_dir`, compiled templates are kept in `cache_dir/jinja` so a new process skips
+    compiling them; a changed template has a new source checksum and is compiled again.
+    """
     env = Environment(
         loader=FileSystemLoader(templates_dir),
+        bytecode_cache=_bytecode_cache(cache_dir),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -69,7 +88,15 @@ def environment(templates_dir: Path) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    env.globals.update(
+        action_href=links.action_href,
+        action_hint=links.action_hint,
+        share_links=links.share_links,
+        evidence=links.evidence,
+        evidence_levels=LEVELS,
+    )
     env.filters.update(
+        dial=links.dial,
         markdown=_markdown,
         markdown_inline=_markdown_inline,
         long_date=long_date,

@@ -23,4 +23,4 @@ def lint_rendered(rendered: RenderedIssue, path: Path | str) -> list[ContentProb
         f"the HTML is {size / 1024:.1f} KB; Gmail clips messages over "
         f"{GMAIL_CLIP_BYTES // 1024} KB (hiding the footer and unsubscribe link): shorten the issue"
     )
-    return [ContentProblem(str(path), 1, 1, "html", message)]
+    return [ContentProblem(str(path), 1, 1, "html", message, "size", "warning")]

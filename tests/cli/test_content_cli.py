@@ -77,3 +77,47 @@ def test_render_of_a_bad_issue_writes_nothing(case: str, tmp_path: Path) -> None
     assert code == 1
     assert f"error: {bad}:" in err
     assert not out.exists()
+
+
+def test_render_prints_the_warnings_check_prints(tmp_path: Path) -> None:
+    issue = FIXTURES / "issues" / "lint" / "2026-11-20-warnings.yaml"
+    pubs = str(FIXTURES / "publications")
+    _, _, checked = run("check", str(issue), "--publications", pubs)
+    code, out, rendered = run("render", str(issue), "--publications", pubs, "--out", str(tmp_path))
+    assert code == 0
+    warnings = [line for line in checked.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) > 3
+    assert [line for line in rendered.splitlines() if line.startswith("warning: ")] == warnings
+    assert out.splitlines() == [
+        str(tmp_path / f"{issue.stem}{suffix}") for suffix in (".html", ".txt", ".eml")
+    ]
+
+
+def test_a_blocking_check_stops_check_and_render(tmp_path: Path) -> None:
+    issue = FIXTURES / "issues" / "lint" / "2026-11-20-health.yaml"
+    pubs = str(FIXTURES / "publications")
+    code, out, err = run("check", str(issue), "--publications", pubs)
+    assert code == 1
+    assert "1 file(s) checked: 7 error(s), 6 warning(s)" in out
+    assert any(line.startswith("error: ") and "flagged claim" in line for line in err.splitlines())
+    code, out, err = run("render", str(issue), "--publications", pubs, "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "nothing written: 7 error(s)" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_oversized_issue_is_refused_before_parsing(tmp_path: Path) -> None:
+    issue = tmp_path / "2026-11-20-huge.yaml"
+    issue.write_text("subject: x\n" + "# padding\n" * 120_000, encoding="utf-8")
+    code, _, err = run("check", str(issue))
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"error: {issue}:1:1: file is 1.2 MB; files over 1 MB are refused"
+        " (split the issue, or move long text elsewhere)"
+    )
+
+
+def test_schema_prints_the_committed_schema() -> None:
+    code, out, _ = run("schema")
+    assert code == 0
+    assert out == (ROOT / "schema" / "issue.schema.json").read_text(encoding="utf-8")

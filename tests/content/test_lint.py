@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content.lint import fix_mojibake, lint_issue
+from newsletter.content.lint import fix_mojibake, lint_issue, lone_thai_letter
 from newsletter.content.load import load_issue
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -90,7 +90,7 @@ def test_correct_text_is_left_alone(text: str) -> None:
 def test_merge_tag_without_a_close_match_lists_the_known_tags(write_issue: WriteIssue, minimal: str) -> None:
     path = write_issue(minimal.replace("Ten minutes is enough.", "Hi {zip_code|there}, {email}"))
     assert warnings_of(path) == [
-        f"{path}:2:12: preheader: unknown merge tag '{{zip_code|there}}'"
+        f"{path}:2:15: preheader: unknown merge tag '{{zip_code|there}}'"
         " (known: email, first_name, last_name, name)"
     ]
 
@@ -99,7 +99,7 @@ def test_merge_tag_without_a_close_match_lists_the_known_tags(write_issue: Write
 def test_system_links_written_by_an_editor_warn(write_issue: WriteIssue, minimal: str, tag: str) -> None:
     path = write_issue(minimal.replace("A stroll after the evening meal helps.", f"Leave here {{{tag}}}"))
     assert warnings_of(path) == [
-        f"{path}:6:11: blocks[0].body: '{{{tag}}}' is a link the layout adds"
+        f"{path}:6:22: blocks[0].body: '{{{tag}}}' is a link the layout adds"
         " for every recipient; remove it here"
     ]
 
@@ -116,3 +116,36 @@ def test_file_name_suggestion_is_slugified(write_issue: WriteIssue, minimal: str
     assert warnings_of(path) == [
         f"{path}:1:1: file name should be YYYY-MM-DD-slug.yaml, e.g. 2026-11-20-my-issue-final.yaml"
     ]
+
+
+def test_the_publication_makes_its_blocking_checks_errors(in_fixtures: Path) -> None:
+    findings = lint_issue(load_issue(Path("issues/lint/2026-11-20-health.yaml"), Path("publications")))
+    by_severity = {(f.check, f.severity) for f in findings}
+    assert by_severity == {
+        ("claims", "error"),
+        ("citation", "error"),
+        ("merge-tags", "warning"),
+        ("mojibake", "warning"),
+        ("disclaimer", "warning"),
+        ("study-type", "warning"),
+        ("advertising", "warning"),
+    }
+
+
+def test_every_finding_names_its_check(in_fixtures: Path) -> None:
+    for path in sorted(Path("issues/lint").glob("*.yaml")):
+        findings = lint_issue(load_issue(path, Path("publications")))
+        assert [f for f in findings if not f.check] == []
+
+
+@pytest.mark.parametrize(
+    ("token", "likely"),
+    [("muscles\u0e42it\u2019s", "muscles\u2014it\u2019s"), ("word\u0e42word", "word\u2014word")],
+)
+def test_a_lone_thai_letter_between_latin_ones_is_a_lost_dash(token: str, likely: str) -> None:
+    assert lone_thai_letter(token) == likely
+
+
+@pytest.mark.parametrize("token", ["\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35", "Bangkok\u0e42", "ab\u0e01cd"])
+def test_real_thai_words_and_other_letters_are_left_alone(token: str) -> None:
+    assert lone_thai_letter(token) is None

@@ -59,7 +59,7 @@ def test_full_issue_covers_every_block_type(in_fixtures: Path) -> None:
     image = loaded.issue.blocks[7]
     assert isinstance(image, ImageBlock)
     assert (image.width, image.link) == (600, "https://northwind-health.example/brief/stories/muscle")
-    assert loaded.source.locate(("blocks", 7, "src")) == (55, 10)
+    assert loaded.source.locate(("blocks", 7, "src")) == (59, 10)
     assert [ps.url for ps in loaded.issue.ps] == ["https://northwind-health.example/brief/vitamin-d", None]
     assert loaded.publication.sender.email == "brief@northwind-health.example"
     assert loaded.publication.sendgrid.asm_group_id == 4242
@@ -114,10 +114,11 @@ def test_unknown_publication_key_lists_the_allowed_keys_by_their_yaml_names(tmp_
     with pytest.raises(ContentError) as caught:
         load_publication(path)
     [problem] = caught.value.problems
-    assert (problem.line, problem.col, problem.field) == (34, 1, "colour")
+    assert (problem.line, problem.col, problem.field) == (36, 1, "colour")
     assert problem.message == (
         "unknown key 'colour' (allowed: name, organization, from, reply_to, postal_address, disclaimer,"
-        " legal, brand, web_base_url, timezone, language, default_list, sendgrid)"
+        " study_disclaimer, promo_label, legal, brand, web_base_url, archive_path, timezone, language,"
+        " default_list, sendgrid, checks)"
     )
 
 
@@ -137,6 +138,17 @@ def test_markup_in_editor_fields_loads_as_plain_text(
     quoted = text.replace("'", "''")
     yaml_text = minimal.replace("A short walk after dinner", f"'{quoted}'")
     yaml_text = yaml_text.replace("A stroll after the evening meal helps.", f"'{quoted}'")
+    if text.startswith("<"):  # raw HTML in Markdown is refused, naming the tag; plain fields keep it as text
+        tag = text[1:].split(" ")[0].split(">")[0]
+        with pytest.raises(ContentError) as caught:
+            load_issue(write_issue(yaml_text))
+        [problem] = caught.value.problems
+        # the <img> tag is found inside the quoted value; the <script> line is written with '' escapes,
+        # so the problem points at the value's start
+        col = 12 if tag == "img" else 11
+        assert (problem.line, problem.col, problem.field) == (6, col, "blocks[0].body")
+        assert problem.message.startswith(f"raw HTML (<{tag}>) is not allowed in Markdown")
+        return
     loaded = load_issue(write_issue(yaml_text))
     assert loaded.issue.subject == text
     assert isinstance(block := loaded.issue.blocks[0], TextBlock)

@@ -97,3 +97,16 @@ def test_a_long_unsubscribe_link_stays_a_plain_header(
     raw = build_message(rendered_e_alert, publication, to="r@example.org", values=values).as_bytes()
     header = next(line for line in raw.splitlines() if line.startswith(b"List-Unsubscribe:"))
     assert header == b"List-Unsubscribe: <" + values["unsubscribe_url"].encode() + b">"
+
+
+def test_quoted_printable_lines_are_at_most_76_characters(
+    rendered_e_alert: RenderedIssue, publication: Publication
+) -> None:
+    """RFC 2045 6.7: encoded lines no longer than 76 characters (long headers are another matter)."""
+    message = build_message(rendered_e_alert, publication, to="reader@example.org", values=VALUES)
+    raw = message.as_bytes().decode("ascii")
+    headers, _, body = raw.partition("\r\n\r\n")
+    assert "Content-Transfer-Encoding: quoted-printable" in body
+    long_lines = [line for line in body.split("\r\n") if len(line) > 76]
+    assert long_lines == []
+    assert any(len(line) > 76 for line in headers.split("\r\n"))  # List-Unsubscribe stays unfolded

@@ -80,10 +80,28 @@ def test_images_in_markdown_are_dropped() -> None:
     assert urls == []
 
 
-def test_headings_code_and_quotes_are_plain_paragraph_text() -> None:
-    html = markdown_to_html("# Big\n\n    indented\n\n> quoted\n\n---\n\n`code`")
-    for tag in ("<h1", "<pre", "<code", "<blockquote", "<hr"):
+def test_code_and_other_heading_levels_never_render_as_html() -> None:
+    """They are refused at load time (markdown_rules); should one get here, no tag reaches the email."""
+    html = markdown_to_html("# Big\n\n    indented\n\n`code`\n\n<b>raw</b>")
+    for tag in ("<h1", "<pre", "<code", "<b>"):
         assert tag not in html
+
+
+def test_quotes_level_3_and_4_headings_and_rules_render_with_the_email_classes() -> None:
+    html = markdown_to_html("### Three\n\n#### Four\n\n> quoted\n\n---")
+    assert html == (
+        '<h3 class="nl-md-h3">Three</h3>\n<h4 class="nl-md-h4">Four</h4>\n'
+        '<blockquote class="nl-md-quote">\n<p>quoted</p>\n</blockquote>\n<hr class="nl-md-hr">'
+    )
+
+
+def test_quotes_headings_and_rules_in_text() -> None:
+    text = markdown_to_text(
+        "### Three\n\n> quoted [call](tel:+18005550134)\n\n---\n\n#### Four", lambda u: f"<{u}>"
+    )
+    assert text.splitlines() == [
+        "Three", "-----", "", "> quoted call <tel:+18005550134>", "", " " * 33 + "* * *", "", "Four",
+    ]  # fmt: skip
 
 
 def test_inline_html_drops_the_single_paragraph_wrapper() -> None:

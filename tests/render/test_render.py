@@ -157,7 +157,8 @@ def test_text_part_lists_every_link_as_a_numbered_note(rendered_e_alert: Rendere
     hrefs = {a.get("href") for a in _tree(rendered_e_alert).iter("a")}
     content_links = {h for h in hrefs if h.startswith("https://") and h != "https://e-alert.example.org"}
     assert content_links == urls
-    assert "Send me the free guide: [6]" in text
+    assert "\nText GUIDE to (410) 555-0147.\n" in text  # the promo's sms button, said in words
+    assert "sms:4105550147?body=GUIDE" in hrefs
     assert max(len(line) for line in text.split("Links:")[0].splitlines()) <= 72
 
 
