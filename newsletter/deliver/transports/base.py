@@ -1,4 +1,4 @@
-"""The delivery seam: the Transport protocol, what it is given (OutgoingBatch), what it answers."""
+"""The delivery seam: the Transport protocol (a send's batches, or one finished message), what it answers."""
 
 from __future__ import annotations
 
@@ -73,6 +73,10 @@ class Transport(Protocol):
 
         The exception: ProviderRefused when the provider refuses the account itself (a bad API key).
         """
+        ...
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Send one finished message now (a confirmation email); DeliveryError unless it was accepted."""
         ...
 
     def close(self) -> None:

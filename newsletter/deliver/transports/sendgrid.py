@@ -9,6 +9,7 @@ import time
 import urllib.error
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -28,7 +29,12 @@ from newsletter.deliver.transports.base import (
     required_values,
     same_outcome,
 )
-from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_payload, mark_issue
+from newsletter.deliver.transports.sendgrid_payload import (
+    MarkedIssue,
+    build_payload,
+    mark_issue,
+    message_payload,
+)
 from newsletter.errors import ConfigError, DeliveryError, ProviderRefused
 
 # The library json.dumps() a body when Content-Type is exactly "application/json"; with any other
@@ -239,6 +245,22 @@ class SendGridTransport:
     def _backoff(self, attempt: int) -> float:
         delay = min(30.0, 2.0 ** (attempt - 1))
         return delay / 2 + self._rng.uniform(0, delay / 2)
+
+    def send_message(self, message: EmailMessage) -> None:
+        """One finished message in one request, tried once (someone is waiting for it); DeliveryError
+        (retryable for 429, 5xx and network errors) unless SendGrid accepted it."""
+        body = RequestBody(orjson.dumps(message_payload(message)))
+        try:
+            reply = self._call("post", "mail/send", body)
+        except _NETWORK_ERRORS as exc:
+            raise DeliveryError(
+                f"SendGrid could not be reached at {self.host}: {_exc_text(exc)}", retryable=True
+            ) from None
+        if not 200 <= reply.status < 300:
+            raise DeliveryError(
+                f"SendGrid refused the email: {reply.describe()}",
+                retryable=reply.status == 429 or reply.status >= 500,
+            )
 
     # ------------------------------------------------------------------ the library
 

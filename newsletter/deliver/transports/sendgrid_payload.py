@@ -12,6 +12,8 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from newsletter.deliver.transports.base import ONE_CLICK, Envelope, OutgoingBatch, subject_template
@@ -206,3 +208,28 @@ def build_payload(
     if sandbox:
         payload["mail_settings"] = {"sandbox_mode": {"enable": True}}
     return payload
+
+
+def message_payload(message: EmailMessage) -> dict[str, Any]:
+    """The v3 mail/send body for one finished message (its text and HTML parts), with tracking off.
+
+    Link tracking would rewrite the links, and a confirmation link must arrive as it was written.
+    """
+    name, address = parseaddr(str(message["From"]))
+    body: dict[str, Any] = {
+        "personalizations": [{"to": [{"email": a} for _, a in getaddresses([str(message["To"])])]}],
+        "from": {"email": address, "name": name} if name else {"email": address},
+        "subject": str(message["Subject"]),
+        "content": [
+            {"type": f"text/{kind}", "value": part.get_content()}
+            for kind in ("plain", "html")
+            if isinstance(part := message.get_body((kind,)), EmailMessage)
+        ],
+        "tracking_settings": {
+            "click_tracking": {"enable": False, "enable_text": False},
+            "open_tracking": {"enable": False},
+        },
+    }
+    if reply_to := message["Reply-To"]:
+        body["reply_to"] = {"email": parseaddr(str(reply_to))[1]}
+    return body

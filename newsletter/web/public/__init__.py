@@ -72,7 +72,7 @@ def _consent(request: Request, method: str) -> Consent:
 def routes(services: Services) -> list[BaseRoute]:
     """Every public route."""
     limiter = RateLimiter(SUBSCRIBES_PER_MINUTE)
-    mailer = TransportConfirmationSender(services.settings)
+    mailer = TransportConfirmationSender(services)
 
     def public_lists() -> list[Any]:
         with services.sessions() as session:
