@@ -5,17 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import clock, services
-from newsletter.errors import ScheduleError
+from newsletter import services
 from newsletter.schedule import sends as sending
 
 if TYPE_CHECKING:
@@ -29,15 +26,6 @@ BATCH_SIZE = 1000
 """`worker --batch-size` default: `RunOptions.batch_size`, repeated so no runner is imported (tested)."""
 
 console = Console(stderr=True)
-
-
-def parse_when(text: str, zone: str) -> datetime:
-    """`2026-12-01 07:00` in time zone `zone` (unless the text carries an offset) → aware datetime."""
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ScheduleError(f"--at: cannot read {text!r}; write it like 2026-12-01 07:00") from None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=ZoneInfo(zone))
 
 
 def make_runner(
@@ -105,44 +93,42 @@ def send_command(
     issue: Path, lists: tuple[str, ...], at: str | None, tz: str | None, test_to: str | None
 ) -> None:
     """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
-    from newsletter.content.load import load_issue
-    from newsletter.render import render_issue
-    from newsletter.schedule.wakeups import add_wakeup
+    from newsletter.schedule.scheduling import schedule_issue, time_zone
 
+    if tz:
+        time_zone(tz)  # a wrong zone stops here, before anything is read or checked
     with services.build() as svc:
         svc.ready_to_send().close()  # a wrong setting stops here, before anything is scheduled
-        loaded = load_issue(issue)
-        rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
         if test_to:
-            with svc.sessions.begin() as session:
-                send = sending.create_test_send(
-                    session, rendered, loaded.publication, addresses=test_to.split(","),
-                    transport=svc.settings.transport,
-                )  # fmt: skip
-            with closing(make_runner(svc)) as runner:
-                report = runner.run(send.id)
-            click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
-            click.echo(send.id)
+            _test_send(svc, issue, test_to.split(","))
             return
-        zone = tz or loaded.publication.timezone
-        when = parse_when(at, zone) if at else None
-        with svc.sessions.begin() as session:
-            count = sending.recipient_count(session, lists) if lists else 0
-            send = sending.create_send(
-                session,
-                rendered,
-                loaded.publication,
-                list_names=lists,
-                at=when,
-                transport=svc.settings.transport,
-            )
-        add_wakeup(svc.engine, send)
-        local = (send.scheduled_at or clock.now()).astimezone(ZoneInfo(zone))
-        targets = ", ".join(lists)
+        scheduled = schedule_issue(
+            svc.sessions, svc.engine, issue, list_names=lists, at=at, zone=tz,
+            transport=svc.settings.transport,
+        )  # fmt: skip
+        targets = ", ".join(scheduled.lists)
         click.echo(
-            f"scheduled {loaded.slug} to {targets} ({count} recipients now) for {local:%Y-%m-%d %H:%M %Z}"
+            f"scheduled {scheduled.slug} to {targets} ({scheduled.recipients} recipients now) "
+            f"for {scheduled.at:%Y-%m-%d %H:%M %Z}"
         )
-        click.echo(send.id)
+        click.echo(scheduled.send_id)
+
+
+def _test_send(svc: services.Services, issue: Path, addresses: list[str]) -> None:
+    """Send ISSUE now to `addresses` only, marked as a test; prints the outcome, then the send's id."""
+    from newsletter.content.load import load_issue
+    from newsletter.render import render_issue
+
+    loaded = load_issue(issue)
+    rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
+    with svc.sessions.begin() as session:
+        send = sending.create_test_send(
+            session, rendered, loaded.publication, addresses=addresses, transport=svc.settings.transport
+        )
+    with closing(make_runner(svc)) as runner:
+        report = runner.run(send.id)
+    click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
+    click.echo(send.id)
 
 
 def _counts(counts: dict[str, int]) -> str:
