@@ -1,4 +1,4 @@
-"""Migrations up and down on both backends: 0006 (batches claimed ahead) and 0007 (status counters)."""
+"""Migrations up and down on both backends: 0006 (batches claimed ahead), 0007 (status counters), 0011."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from events.helpers import make_send
-from sqlalchemy import Column, Engine, Integer, delete, func, insert, select, update
+from sqlalchemy import Column, Engine, Integer, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree, status_counters
@@ -127,3 +127,27 @@ def test_a_migration_that_recreates_sends_on_sqlite_keeps_the_rows_that_referenc
         with engine.connect() as connection:  # enforcement is back on for everyone else
             if engine.dialect.name == "sqlite":
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _send_columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("sends")}
+
+
+def test_0011_drops_the_unused_sendgrid_batch_id_and_keeps_every_send_and_delivery(
+    blank_engine: Engine,
+) -> None:
+    assert upgrade(blank_engine, "0007") == "0007"
+    with Session(blank_engine) as session:
+        send_id, _ = make_send(session, ["a@x.org", "b@y.org", "c@y.org"], statuses={1: "unknown"})
+        session.commit()
+    assert "sendgrid_batch_id" in _send_columns(blank_engine)
+
+    assert upgrade(blank_engine, "0011") == "0011"
+
+    assert "sendgrid_batch_id" not in _send_columns(blank_engine)
+    with Session(blank_engine) as session:
+        assert assert_status_counts_agree(session, send_id) == {"accepted": 2, "unknown": 1}
+    assert downgrade(blank_engine, "0007") == "0007"
+    assert "sendgrid_batch_id" in _send_columns(blank_engine)
+    with Session(blank_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 3

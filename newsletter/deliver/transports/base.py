@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
 from functools import partial
 from typing import Literal, NamedTuple, Protocol, TypeVar
@@ -45,12 +44,6 @@ class OutgoingBatch:
     envelopes: Sequence[Envelope]
     is_test: bool = False
     categories: Sequence[str] = ()
-    send_at: datetime | None = None
-    sendgrid_batch_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.send_at is not None and self.send_at.utcoffset() is None:
-            raise ValueError("send_at must be timezone-aware")
 
 
 class DeliveryResult(NamedTuple):

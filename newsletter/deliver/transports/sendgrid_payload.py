@@ -62,13 +62,6 @@ class MarkedIssue:
     parts: tuple[PartKeys, ...]
     shared: SharedKeys | None = None
 
-    def substitutions(self, merge_values: Mapping[str, str]) -> dict[str, str]:
-        """Every substitution for one recipient (HTML values escaped, text and subject raw)."""
-        out: dict[str, str] = {}
-        for part in self.parts:
-            out.update(part.values(merge_values))
-        return out
-
     def plan(self) -> tuple[tuple[str, str, str, bool], ...]:
         """(key, value name, fallback, HTML-escaped?) for every substitution, for a per-recipient loop."""
         return tuple(
@@ -107,11 +100,6 @@ def _mark_shared(subject: MergeTemplate, text: MergeTemplate, body: MergeTemplat
 
     plan = tuple((key, name, fallback, (name, fallback) in in_html) for (name, fallback), key in keys.items())
     return SharedKeys(marked(subject), marked(text), marked(body), plan)
-
-
-def personalization(batch: OutgoingBatch, marked: MarkedIssue, envelope: Envelope) -> dict[str, Any]:
-    """One recipient's envelope: address, substitutions, ids for events, one-click unsubscribe headers."""
-    return personalizations(batch, marked, [envelope])[0]
 
 
 def personalizations(
@@ -201,10 +189,6 @@ def build_payload(
         payload["categories"] = cats
     if batch.publication.sendgrid.asm_group_id is not None:
         payload["asm"] = {"group_id": batch.publication.sendgrid.asm_group_id}
-    if batch.send_at is not None:
-        payload["send_at"] = int(batch.send_at.timestamp())
-    if batch.sendgrid_batch_id is not None:
-        payload["batch_id"] = batch.sendgrid_batch_id
     if sandbox:
         payload["mail_settings"] = {"sandbox_mode": {"enable": True}}
     return payload
