@@ -23,7 +23,7 @@ APP_FACTORY = "newsletter.web.app:app_from_environment"
 )
 def report_command(send: str, fmt: str, domains: int) -> None:
     """Delivery report of SEND (id or public id): outcomes, engagement, rates, domains, hours, alerts."""
-    with services.build() as svc, svc.sessions() as session:
+    with services.ready() as svc, svc.sessions() as session:
         report = build_report(session, send, domains=domains)
     click.echo(FORMATTERS[fmt](report), nl=fmt == "json")
 
@@ -37,7 +37,7 @@ def report_command(send: str, fmt: str, domains: int) -> None:
 )
 def serve_command(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the web app (POST /webhooks/sendgrid, report pages) with uvicorn."""
-    with services.build() as svc:  # fail here, with a one-line message, if a setting is wrong
+    with services.ready() as svc:  # a wrong setting or an unusable database stops here, in one line
         key = svc.settings.sendgrid_webhook_public_key
         if key:
             load_public_key(key)

@@ -46,14 +46,6 @@ def make_runner(
 
 
 @contextmanager
-def checked_services() -> Iterator[services.Services]:
-    """Services whose database is reachable and migrated (else a one-line error naming the setting)."""
-    with services.build() as svc:
-        svc.check_database()
-        yield svc
-
-
-@contextmanager
 def progress_bars(enabled: bool) -> Iterator[Progress | None]:
     """Rich progress bars on stderr, or None when disabled or not a terminal."""
     if not enabled or not console.is_terminal:
@@ -139,7 +131,7 @@ def _counts(counts: dict[str, int]) -> str:
 @click.option("--limit", default=30, show_default=True, help="How many of the newest sends to show.")
 def sends_command(limit: int) -> None:
     """Table of sends with their state and progress."""
-    with checked_services() as svc, svc.sessions() as session:
+    with services.ready() as svc, svc.sessions() as session:
         rows = sending.summaries(session, limit=limit)
     table = Table(
         "id",
@@ -168,7 +160,7 @@ def _state_command(name: str, action: str, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("send")
     def command(send: str) -> None:
-        with checked_services() as svc:
+        with services.ready() as svc:
             with svc.sessions.begin() as session:
                 row = getattr(sending, action)(session, send)
                 status = row.status
@@ -193,7 +185,7 @@ cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else 
 )
 def reconcile_command(send: str, requeue_unknown: bool) -> None:
     """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
-    with checked_services() as svc, svc.sessions.begin() as session:
+    with services.ready() as svc, svc.sessions.begin() as session:
         unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
     click.echo(f"{unknown} unknown; {requeued} queued again")
 
