@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     templates_dir: Path = Field(
         PROJECT_ROOT / "templates" / "emails", validation_alias=_env("NEWSLETTER_TEMPLATES_DIR")
     )
+    log_format: Literal["plain", "json"] = Field("plain", validation_alias=_env("NEWSLETTER_LOG_FORMAT"))
+    metrics_token: SecretStr | None = Field(None, validation_alias=_env("NEWSLETTER_METRICS_TOKEN"))
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, validation_alias=_env("NEWSLETTER_WORKER_METRICS_PORT")
+    )
+    worker_metrics_host: str = Field("127.0.0.1", validation_alias=_env("NEWSLETTER_WORKER_METRICS_HOST"))
 
     @classmethod
     def settings_customise_sources(

@@ -43,4 +43,8 @@ def serve_command(host: str, port: int, log_level: str, workers: int) -> None:
             load_public_key(key)
         else:
             click.echo("warning: SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503", err=True)
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers)
+        json_logs = svc.settings.log_format == "json"
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers,
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,  # JSON: through our handler
+    )  # fmt: skip

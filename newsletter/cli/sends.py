@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -203,6 +204,7 @@ def reconcile_command(send: str, requeue_unknown: bool) -> None:
 )
 def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
+    from newsletter import logs
     from newsletter.worker import Worker, run_due
 
     with services.build() as svc, progress_bars(not quiet) as bars:
@@ -219,5 +221,9 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
             if any(report.error for report in reports):
                 sys.exit(1)
             return
-        click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
+        logs.configure(svc.settings.log_format)
+        logging.getLogger("newsletter.worker").info(
+            "worker %s running; transport %s", runner.worker_id, svc.settings.transport,
+            extra={"worker": runner.worker_id, "transport": svc.settings.transport},
+        )  # fmt: skip
         worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops
