@@ -47,8 +47,8 @@ class RequestBody:
     """A JSON request body as the library takes it, whose bytes print as their size, not their contents.
 
     The library (python_http_client) formats every request's body into a debug log line whether
-    logging is on or not: for a 1000-recipient mail/send that is an 800 KB repr, about 6 ms a request
-    and most of the HTTP stage's time. With our Content-Type (not exactly "application/json") it
+    logging is on or not: for a full mail/send that is a repr of the whole body, most of the HTTP
+    stage's time. With our Content-Type (not exactly "application/json") it
     only calls `encode("utf-8")` on the body it is given: that hands over the bytes orjson made, as
     `QuietBytes`, with no decoding to text and back.
     """

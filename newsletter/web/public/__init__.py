@@ -7,6 +7,7 @@ friendly pages in `web/errors.py`, the app's one error mapper.
 
 from __future__ import annotations
 
+import logging
 from html import escape
 from typing import Any
 
@@ -28,6 +29,7 @@ from newsletter.web.public.mailer import TransportConfirmationSender, publicatio
 from newsletter.web.templating import templates
 
 SUBSCRIBES_PER_MINUTE = 5
+log = logging.getLogger("newsletter.web.public")
 HONEYPOT_FIELD = "website"
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 
@@ -188,8 +190,10 @@ def routes(services: Services) -> list[BaseRoute]:
 def _count_one_click(session: Session, delivery_id: int) -> None:
     """Count a one-click unsubscribe in its send's report (same transaction)."""
     record_own_unsubscribe(session, delivery_id, via=one_click.SOURCE)
+    log.info("unsubscribe (one-click) from delivery %d", delivery_id, extra={"delivery_id": delivery_id})
 
 
 def _count_page(session: Session, delivery_id: int) -> None:
     """Count an unsubscribe from the unsubscribe page in its send's report (same transaction)."""
     record_own_unsubscribe(session, delivery_id, via="link")
+    log.info("unsubscribe (page) from delivery %d", delivery_id, extra={"delivery_id": delivery_id})
