@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
@@ -22,7 +23,7 @@ from newsletter.errors import NewsletterError
 from newsletter.services import Services
 from newsletter.web import ops, public, staff, webhooks
 from newsletter.web import reports as report_pages
-from newsletter.web.errors import handle_error
+from newsletter.web.errors import handle_database_error, handle_error
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTE_FAMILIES: Sequence[Callable[[Services], list[BaseRoute]]] = (
@@ -50,7 +51,11 @@ def create_app(services: Services, *, close_services: bool = False) -> Starlette
     metrics = ops.WebMetrics(services)
     app = Starlette(
         routes=routes,
-        exception_handlers={NewsletterError: handle_error},
+        exception_handlers={
+            NewsletterError: handle_error,
+            OperationalError: handle_database_error,  # SQLite: no such table; unreachable
+            ProgrammingError: handle_database_error,  # PostgreSQL: undefined table
+        },
         middleware=[Middleware(ops.HttpLatency, metrics=metrics)],
         lifespan=lifespan,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -44,6 +45,15 @@ def status_of(exc: NewsletterError) -> int:
 def public_title(exc: NewsletterError) -> str:
     """The heading of a public error page."""
     return next((title for kind, title in PUBLIC_TITLES if isinstance(exc, kind)), "Something went wrong")
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """A database the app cannot use (never migrated, unreachable): 503 with the one sentence that says
+    why, as the CLI would; any other database error stays a 500."""
+    problem = await run_in_threadpool(request.app.state.services.database_problem)
+    if problem is None:
+        raise exc
+    return await handle_error(request, ConfigError(problem))
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:

@@ -153,3 +153,16 @@ def test_metrics_time_requests_by_route_template(ops_client: TestClient) -> None
     samples = scrape(ops_client)
     labels = (("method", "GET"), ("route", "/archive/{slug}"), ("status", "404"))
     assert samples[("newsletter_http_request_duration_seconds_count", labels)] == 1
+
+
+def test_pages_on_a_database_never_migrated_answer_503_with_the_sentence_the_cli_says(
+    blank_engine: Engine, tmp_path: Path
+) -> None:
+    url = blank_engine.url.render_as_string(hide_password=False)
+    services = make_services(url, blank_engine, make_session_factory(blank_engine), tmp_path)
+    with TestClient(create_app(services), base_url=BASE_URL) as client:
+        page = client.get("/archive/")
+        subscribe = client.get("/subscribe")
+    for response in (page, subscribe):
+        assert response.status_code == 503
+        assert "this version needs 0011; run `newsletter db upgrade`" in response.text
