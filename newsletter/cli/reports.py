@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import uvicorn
 
-from newsletter import services
+from newsletter import logs, services
 from newsletter.events.sendgrid_webhook import load_public_key
 from newsletter.reports.formats import to_csv, to_json, to_table
 from newsletter.reports.send_report import DOMAINS, build_report
@@ -41,8 +43,11 @@ def serve_command(host: str, port: int, log_level: str, workers: int) -> None:
         key = svc.settings.sendgrid_webhook_public_key
         if key:
             load_public_key(key)
-        else:
-            click.echo("warning: SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503", err=True)
+        logs.configure(svc.settings.log_format)
+        if not key:
+            logging.getLogger("newsletter.web").warning(
+                "SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503"
+            )
         json_logs = svc.settings.log_format == "json"
     uvicorn.run(
         APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers,
