@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -54,6 +56,12 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         PROJECT_ROOT / "var" / "cache", validation_alias=_env("NEWSLETTER_CACHE_DIR")
     )
+    log_format: Literal["plain", "json"] = Field("plain", validation_alias=_env("NEWSLETTER_LOG_FORMAT"))
+    metrics_token: SecretStr | None = Field(None, validation_alias=_env("NEWSLETTER_METRICS_TOKEN"))
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, validation_alias=_env("NEWSLETTER_WORKER_METRICS_PORT")
+    )
+    worker_metrics_host: str = Field("127.0.0.1", validation_alias=_env("NEWSLETTER_WORKER_METRICS_HOST"))
 
     @classmethod
     def settings_customise_sources(
@@ -67,6 +75,7 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config_file = os.environ.get(CONFIG_FILE_ENV)
         if config_file:
+            read_config_file(Path(config_file))  # missing, unreadable, malformed or unknown keys: say so
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
 
@@ -97,7 +106,12 @@ class Settings(BaseSettings):
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value()
         if self.secret_key_file.is_file():
-            key = self.secret_key_file.read_text(encoding="utf-8").strip()
+            try:
+                key = self.secret_key_file.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(
+                    f"{env_name('secret_key_file')}: cannot read {self.secret_key_file}: {_why(exc)}"
+                ) from None
             if key:
                 return key
         raise ConfigError(
@@ -128,10 +142,63 @@ def env_name(field: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; a bad value is a one-line ConfigError naming its variable."""
+    """Read settings; a bad value is a one-line ConfigError naming its variable (or file, line and key)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
-        raise ConfigError(f"{env_name(field)}: {err['msg']}") from None
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        field = next((f for f, env in _ENV_NAMES.items() if env == name), name)
+        raise ConfigError(f"{_where_set(field, overrides)}: {err['msg']}") from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings in the TOML file at `path`; ConfigError naming the file (and line) when unusable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{CONFIG_FILE_ENV}: cannot read {path}: {_why(exc)}") from None
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"{path}:{found[1]}:{found[2]}" if found else str(path)
+        reason = re.sub(r" \(at .*\)$", "", message)
+        raise ConfigError(f"{where}: not TOML: {reason}") from None
+    known = set(Settings.model_fields) | set(_ENV_NAMES.values())
+    for key in values:
+        if key not in known:
+            names = ", ".join(sorted(Settings.model_fields))
+            raise ConfigError(f"{path}:{_line_of(text, key)}: unknown setting {key!r} (known: {names})")
+    return values
+
+
+def _where_set(field: str, overrides: dict[str, object]) -> str:
+    """Where a field's bad value came from: its variable, or the config file's line (`file:line: field`)."""
+    config_file = os.environ.get(CONFIG_FILE_ENV)
+    from_file = (
+        config_file
+        and field not in overrides
+        and env_name(field) not in os.environ
+        and field in read_config_file(Path(config_file))
+    )
+    if not config_file or not from_file:
+        return env_name(field)
+    text = Path(config_file).read_text(encoding="utf-8")
+    return f"{config_file}:{_line_of(text, field)}: {field}"
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line of `key = ...` in a TOML text (1 when it cannot be found)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+    return 1
+
+
+def _why(exc: OSError | UnicodeDecodeError) -> str:
+    """An OS error's reason without its errno, or why the bytes are not UTF-8 text."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return "not UTF-8 text"

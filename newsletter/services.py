@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from types import TracebackType
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.config import Settings, load_settings
+from newsletter.db.revisions import schema_problem
 from newsletter.db.session import describe_url, make_engine, make_session_factory
 from newsletter.errors import ConfigError
 
@@ -38,21 +41,21 @@ class Services:
         return make_transport(self.settings, name or self.settings.transport)
 
     def check_database(self) -> None:
-        """ConfigError naming NEWSLETTER_DATABASE_URL when the database is unreachable or not migrated."""
-        from newsletter.db.migrate import current_revision, head_revision  # Alembic: only when checking
+        """ConfigError naming NEWSLETTER_DATABASE_URL when the database is unreachable, not migrated, or
+        migrated by a newer version: the one sentence every command and the web app's start say."""
+        problem = self.database_problem()
+        if problem is not None:
+            raise ConfigError(problem)
 
+    def database_problem(self) -> str | None:
+        """The sentence check_database raises, or None when the database is ready (for /readyz too)."""
         where = describe_url(self.settings.database_url)
         try:
-            current = current_revision(self.engine)
+            problem = schema_problem(self.engine)
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise ConfigError(f"NEWSLETTER_DATABASE_URL: cannot use {where}: {reason}") from None
-        head = head_revision()
-        if current != head:
-            raise ConfigError(
-                f"NEWSLETTER_DATABASE_URL: {where} is at revision {current or 'none'}, this version needs "
-                f"{head}; run `newsletter db upgrade`"
-            )
+            return f"NEWSLETTER_DATABASE_URL: cannot use {where}: {reason}"
+        return None if problem is None else f"NEWSLETTER_DATABASE_URL: {where} {problem}"
 
     def ready_to_send(self, transport_name: str | None = None) -> Transport:
         """Check everything sending needs before it starts (database, signing key, transport settings)."""
@@ -81,6 +84,14 @@ def build(settings: Settings | None = None) -> Services:
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
     return Services(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+
+@contextmanager
+def ready(settings: Settings | None = None) -> Iterator[Services]:
+    """Services whose database is reachable and migrated (else a one-line ConfigError), closed after."""
+    with build(settings) as services:
+        services.check_database()
+        yield services
 
 
 def make_transport(settings: Settings, name: str) -> Transport:

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter import clock
-from newsletter.db.tables import STAFF_ROLES, StaffUser
+from newsletter.db.tables import STAFF_ROLES as STAFF_ROLES  # the shells' one way to the role names
+from newsletter.db.tables import StaffUser
 from newsletter.errors import ConfigError, NewsletterError
 
 MIN_PASSWORD_LENGTH = 12

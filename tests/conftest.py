@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -212,3 +213,16 @@ def signer() -> TokenSigner:
 def sender() -> RecordingSender:
     """A confirmation sender that records instead of emailing."""
     return RecordingSender()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests as one line per reason (pytest's -rs prints one per test location)."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        where = report.longrepr
+        reason = where[2] if isinstance(where, tuple) else str(where)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_sep("=", "skipped, by reason")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"SKIPPED {count:>4} tests: {reason}")

@@ -1,4 +1,4 @@
-"""The README documents every CLI command, and the two set-up commands it promises exist."""
+"""The README documents every CLI command and every setting, and the set-up commands it promises exist."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 import pytest
 
 from newsletter.cli import main
+from newsletter.config import CONFIG_FILE_ENV, Settings, env_name
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -41,3 +42,14 @@ def test_setup_scripts_exist_and_are_executable(script: str) -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert "scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _settings_table() -> set[str]:
+    """The variables in the first column of the README's settings table."""
+    section = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    return {row.split("`")[1] for row in section.splitlines() if row.startswith("| `")}
+
+
+def test_readme_lists_every_setting_and_only_real_ones() -> None:
+    variables = {env_name(field) for field in Settings.model_fields} | {CONFIG_FILE_ENV}
+    assert _settings_table() == variables

@@ -1,16 +1,7 @@
 """What GDPR erasure scrubs beyond the person's own rows: their address in deliveries, their traces in events.
 
-Counts stay: delivery rows keep their send and status, events keep their type, time and links to the
-delivery. What goes: the address (replaced by `erased-<delivery id>@erased.invalid`, unique per send
-as the index wants, in a reserved top-level domain that can never be mailed), the address inside
-provider messages (any letter case), the address in a test send's recipient list, the recipient
-domain (a family domain identifies someone: deliveries and events move to `erased.invalid`, and so
-do the send's per-domain counters when no one else of that send is left at that domain), and from
-events the address hash, IP address, user agent and address fields of the provider's detail.
-A delivery still pending becomes skipped, as the sender would have made it (its person is gone),
-so no placeholder is ever mailed; the send's status counters move with it. Events arriving later for
-an erased delivery are stripped the same way on the way in (`is_placeholder`, `erased_among`,
-`scrub_detail`, used by event ingestion).
+Counts stay; the address, the recipient domain and personal fields of events go, and a pending delivery is
+skipped. Event ingestion strips later events the same way. docs/architecture.md ("Erasure") says exactly what.
 """
 
 from __future__ import annotations

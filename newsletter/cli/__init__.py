@@ -71,7 +71,11 @@ COMMANDS = {
 
 
 class NewsletterGroup(LazyGroup):
-    """A click group that turns domain errors into a message and exit status 1."""
+    """A click group that turns domain errors into a message and exit status 1.
+
+    Also a file that cannot be read or written, and a database that fails mid-command (the commands
+    check it before they start), so nothing a user can cause ends in a traceback.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -82,6 +86,17 @@ class NewsletterGroup(LazyGroup):
             sys.exit(1)
         except NewsletterError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            database = sys.modules.get("sqlalchemy.exc")  # loaded if the error can be one of its
+            if database is None or not isinstance(exc, database.OperationalError):
+                raise
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            click.echo(f"error: NEWSLETTER_DATABASE_URL: the database failed: {reason}", err=True)
             sys.exit(1)
 
 

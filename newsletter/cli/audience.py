@@ -20,7 +20,8 @@ from newsletter.audience.people import lists as list_store
 from newsletter.audience.people import subscribers as people
 from newsletter.config import load_settings
 from newsletter.db.session import describe_url
-from newsletter.services import build
+from newsletter.errors import ImportFileError
+from newsletter.services import build, ready
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    with build() as services, services.sessions() as session:
+    """A session of a database that is reachable and migrated (else a one-line error)."""
+    with ready() as services, services.sessions() as session:
         yield session
 
 
@@ -120,6 +122,10 @@ def subscribers_add(email: str, list_name: str, name: str | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: bool) -> None:
     """Import subscribers from FILE (CSV with a header row and an email column)."""
+    if file.exists() and not file.is_file():  # a pipe or a device: read once, it could not be resumed
+        raise ImportFileError(f"{file}: not a regular file (a pipe or a device); save the CSV to a file")
+    if rejects is not None and not rejects.parent.is_dir():  # found out before anything is imported
+        raise ImportFileError(f"--rejects {rejects}: the folder {rejects.parent} does not exist")
     with _session() as session, _progress(quiet) as progress:
         report = importer.import_csv(session, file, list_name, rejects_path=rejects, progress=progress)
     click.echo(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import uvicorn
 
-from newsletter import services
+from newsletter import logs, services
 from newsletter.events.sendgrid_webhook import load_public_key
 from newsletter.reports.formats import to_csv, to_json, to_table
 from newsletter.reports.send_report import DOMAINS, build_report
@@ -23,7 +25,7 @@ APP_FACTORY = "newsletter.web.app:app_from_environment"
 )
 def report_command(send: str, fmt: str, domains: int) -> None:
     """Delivery report of SEND (id or public id): outcomes, engagement, rates, domains, hours, alerts."""
-    with services.build() as svc, svc.sessions() as session:
+    with services.ready() as svc, svc.sessions() as session:
         report = build_report(session, send, domains=domains)
     click.echo(FORMATTERS[fmt](report), nl=fmt == "json")
 
@@ -37,10 +39,17 @@ def report_command(send: str, fmt: str, domains: int) -> None:
 )
 def serve_command(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the web app (POST /webhooks/sendgrid, report pages) with uvicorn."""
-    with services.build() as svc:  # fail here, with a one-line message, if a setting is wrong
+    with services.ready() as svc:  # a wrong setting or an unusable database stops here, in one line
         key = svc.settings.sendgrid_webhook_public_key
         if key:
             load_public_key(key)
-        else:
-            click.echo("warning: SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503", err=True)
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers)
+        logs.configure(svc.settings.log_format)
+        if not key:
+            logging.getLogger("newsletter.web").warning(
+                "SENDGRID_WEBHOOK_PUBLIC_KEY is not set; the webhook answers 503"
+            )
+        json_logs = svc.settings.log_format == "json"
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=host, port=port, log_level=log_level, workers=workers,
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,  # JSON: through our handler
+    )  # fmt: skip

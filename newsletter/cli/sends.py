@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import clock, services
-from newsletter.errors import ScheduleError
+from newsletter import services
 from newsletter.schedule import sends as sending
 
 if TYPE_CHECKING:
@@ -29,15 +27,6 @@ BATCH_SIZE = 1000
 """`worker --batch-size` default: `RunOptions.batch_size`, repeated so no runner is imported (tested)."""
 
 console = Console(stderr=True)
-
-
-def parse_when(text: str, zone: str) -> datetime:
-    """`2026-12-01 07:00` in time zone `zone` (unless the text carries an offset) → aware datetime."""
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ScheduleError(f"--at: cannot read {text!r}; write it like 2026-12-01 07:00") from None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=ZoneInfo(zone))
 
 
 def make_runner(
@@ -55,14 +44,6 @@ def make_runner(
     return SendRunner(
         svc.sessions, transport, svc.tokens, worker_identity(), options, transports=svc.transport
     )
-
-
-@contextmanager
-def checked_services() -> Iterator[services.Services]:
-    """Services whose database is reachable and migrated (else a one-line error naming the setting)."""
-    with services.build() as svc:
-        svc.check_database()
-        yield svc
 
 
 @contextmanager
@@ -105,44 +86,42 @@ def send_command(
     issue: Path, lists: tuple[str, ...], at: str | None, tz: str | None, test_to: str | None
 ) -> None:
     """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
-    from newsletter.content.load import load_issue
-    from newsletter.render import render_issue
-    from newsletter.schedule.wakeups import add_wakeup
+    from newsletter.schedule.scheduling import schedule_issue, time_zone
 
+    if tz:
+        time_zone(tz)  # a wrong zone stops here, before anything is read or checked
     with services.build() as svc:
         svc.ready_to_send().close()  # a wrong setting stops here, before anything is scheduled
-        loaded = load_issue(issue)
-        rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
         if test_to:
-            with svc.sessions.begin() as session:
-                send = sending.create_test_send(
-                    session, rendered, loaded.publication, addresses=test_to.split(","),
-                    transport=svc.settings.transport,
-                )  # fmt: skip
-            with closing(make_runner(svc)) as runner:
-                report = runner.run(send.id)
-            click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
-            click.echo(send.id)
+            _test_send(svc, issue, test_to.split(","))
             return
-        zone = tz or loaded.publication.timezone
-        when = parse_when(at, zone) if at else None
-        with svc.sessions.begin() as session:
-            count = sending.recipient_count(session, lists) if lists else 0
-            send = sending.create_send(
-                session,
-                rendered,
-                loaded.publication,
-                list_names=lists,
-                at=when,
-                transport=svc.settings.transport,
-            )
-        add_wakeup(svc.engine, send)
-        local = (send.scheduled_at or clock.now()).astimezone(ZoneInfo(zone))
-        targets = ", ".join(lists)
+        scheduled = schedule_issue(
+            svc.sessions, svc.engine, issue, list_names=lists, at=at, zone=tz,
+            transport=svc.settings.transport,
+        )  # fmt: skip
+        targets = ", ".join(scheduled.lists)
         click.echo(
-            f"scheduled {loaded.slug} to {targets} ({count} recipients now) for {local:%Y-%m-%d %H:%M %Z}"
+            f"scheduled {scheduled.slug} to {targets} ({scheduled.recipients} recipients now) "
+            f"for {scheduled.at:%Y-%m-%d %H:%M %Z}"
         )
-        click.echo(send.id)
+        click.echo(scheduled.send_id)
+
+
+def _test_send(svc: services.Services, issue: Path, addresses: list[str]) -> None:
+    """Send ISSUE now to `addresses` only, marked as a test; prints the outcome, then the send's id."""
+    from newsletter.content.load import load_issue
+    from newsletter.render import render_issue
+
+    loaded = load_issue(issue)
+    rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
+    with svc.sessions.begin() as session:
+        send = sending.create_test_send(
+            session, rendered, loaded.publication, addresses=addresses, transport=svc.settings.transport
+        )
+    with closing(make_runner(svc)) as runner:
+        report = runner.run(send.id)
+    click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
+    click.echo(send.id)
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -153,7 +132,7 @@ def _counts(counts: dict[str, int]) -> str:
 @click.option("--limit", default=30, show_default=True, help="How many of the newest sends to show.")
 def sends_command(limit: int) -> None:
     """Table of sends with their state and progress."""
-    with checked_services() as svc, svc.sessions() as session:
+    with services.ready() as svc, svc.sessions() as session:
         rows = sending.summaries(session, limit=limit)
     table = Table(
         "id",
@@ -182,7 +161,7 @@ def _state_command(name: str, action: str, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("send")
     def command(send: str) -> None:
-        with checked_services() as svc:
+        with services.ready() as svc:
             with svc.sessions.begin() as session:
                 row = getattr(sending, action)(session, send)
                 status = row.status
@@ -207,7 +186,7 @@ cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else 
 )
 def reconcile_command(send: str, requeue_unknown: bool) -> None:
     """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
-    with checked_services() as svc, svc.sessions.begin() as session:
+    with services.ready() as svc, svc.sessions.begin() as session:
         unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
     click.echo(f"{unknown} unknown; {requeued} queued again")
 
@@ -225,6 +204,7 @@ def reconcile_command(send: str, requeue_unknown: bool) -> None:
 )
 def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
+    from newsletter import logs
     from newsletter.worker import Worker, run_due
 
     with services.build() as svc, progress_bars(not quiet) as bars:
@@ -241,5 +221,9 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
             if any(report.error for report in reports):
                 sys.exit(1)
             return
-        click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
+        logs.configure(svc.settings.log_format)
+        logging.getLogger("newsletter.worker").info(
+            "worker %s running; transport %s", runner.worker_id, svc.settings.transport,
+            extra={"worker": runner.worker_id, "transport": svc.settings.transport},
+        )  # fmt: skip
         worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops

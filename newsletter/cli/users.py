@@ -7,8 +7,7 @@ import sys
 import click
 
 from newsletter import services
-from newsletter.db.tables import STAFF_ROLES
-from newsletter.staff import add_user
+from newsletter.staff import STAFF_ROLES, add_user
 
 
 @click.group("users")

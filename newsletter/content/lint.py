@@ -199,8 +199,3 @@ def lint_issue(loaded: LoadedIssue) -> list[ContentProblem]:
     findings += health_findings(loaded)
     blocking = set(loaded.publication.checks.blocking)
     return sorted(replace(f, severity="error") if f.check in blocking else f for f in findings)
-
-
-def errors_of(findings: list[ContentProblem]) -> list[ContentProblem]:
-    """The findings that block an issue (severity error)."""
-    return [f for f in findings if f.severity == "error"]

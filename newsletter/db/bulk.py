@@ -88,8 +88,8 @@ def among_strings(
     """`column IN values` for text keys, as one JSON parameter on both backends.
 
     On PostgreSQL this is `= ANY(ARRAY(SELECT ... jsonb_array_elements_text(json)))`: psycopg
-    quotes a list of strings element by element in Python (~5 µs a value), orjson does not, and a
-    5,000-value array literal can tip the planner into a sequential scan, which the sub-select
+    quotes a list of strings element by element in Python (slow for thousands), orjson does not, and a
+    large array literal can tip the planner into a sequential scan, which the sub-select
     (estimated at 100 rows) does not.
     """
     if not is_postgres(session):

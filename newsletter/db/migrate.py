@@ -15,9 +15,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from newsletter.db import revisions
 from newsletter.db.session import is_postgres
 from newsletter.errors import ConfigError
 
@@ -32,7 +32,13 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
-    """Migrate the database to `revision`; returns the revision it is at afterwards."""
+    """Migrate the database to `revision`; returns the revision it is at afterwards.
+
+    ConfigError when the database is at a revision this code does not know (a newer version migrated it).
+    """
+    current = current_revision(engine)
+    if current is not None and current not in revisions.shipped():
+        raise ConfigError(f"the database {revisions.newer_than_code(current)}")
     config = alembic_config()
     with migrating(engine) as connection:
         config.attributes["connection"] = connection
@@ -74,8 +80,3 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None if it was never migrated."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision() -> str | None:
-    """The newest revision shipped with the code."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()

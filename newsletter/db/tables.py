@@ -245,7 +245,6 @@ class Send(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     materialized: Mapped[bool] = mapped_column(default=False)
-    sendgrid_batch_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -343,10 +342,10 @@ class Event(Base):
     The address itself is not kept: `email_hash` (as in suppressions) and `domain` are. `detail` holds
     every other field SendGrid sent (unknown ones included); `suppression` is the reason this event
     suppressed the address with, if it did (the evidence behind a source="sendgrid-webhook" suppression);
-    those events are indexed by `email_hash` (only those: a full index would slow ingestion by ~10%).
+    those events are indexed by `email_hash` (only those: a full index would slow ingestion).
 
-    Events are a log: `send_id`/`delivery_id` have no foreign keys (checking two per row cost ~20% of
-    ingestion on PostgreSQL). Ingestion sets them only to a delivery that exists and its send; the
+    Events are a log: `send_id`/`delivery_id` have no foreign keys (checking two per row was a large share
+    of ingestion's time on PostgreSQL). Ingestion sets them only to a delivery that exists and its send; the
     rows outlive a deleted send or delivery, keeping their ids.
     """
 

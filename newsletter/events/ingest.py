@@ -1,31 +1,8 @@
-"""Storing SendGrid events once and applying their effects, a batch per transaction.
+"""Storing SendGrid events once and applying their effects, a batch per transaction (the caller commits).
 
-For each batch (the caller commits):
-
-* **Once only.** Events are inserted with ON CONFLICT DO NOTHING on `sg_event_id` (SendGrid retries a
-  batch for 24 hours); only the events actually inserted have effects, so a retried batch changes nothing.
-* **Linking.** An event belongs to a delivery when its custom args `delivery_id` names a delivery row
-  and its `send_id` (if given) is that row's send. Other events are stored unlinked: they still
-  suppress, but count in no report.
-* **Delivery rows.** Each linked event sets its kind's bit in `Delivery.event_flags`. delivered,
-  bounce (hard or blocked) and dropped set `outcome`/`outcome_at` (the latest of them wins); deferred
-  does only while nothing final is known. **Reconciliation:** a delivery whose status is `unknown` (the
-  worker died mid-request, so we do not know whether SendGrid accepted it) becomes `accepted` on any
-  provider event, since SendGrid only reports on mail it accepted.
-* **Erased people.** An event for a delivery whose person was erased (its address is erasure's placeholder,
-  `audience.erasure.is_placeholder`) is stored without personal data: no address hash, its detail without
-  the email, IP and user agent fields, the address replaced in its text and URL. It still counts in the
-  report's figures, and suppresses nothing (the erasure left a suppression of its own). An unlinked event
-  for an erased address (its hash has an `erased` suppression) is stored the same way, without its hash.
-* **Suppressions.** A hard bounce (`bounce` with type "bounce"), a spam report, an unsubscribe and a
-  group unsubscribe suppress the address globally (hard_bounce, spam_complaint, unsubscribed,
-  unsubscribed) with source "sendgrid-webhook"; the event row keeps the reason in `suppression`, as
-  evidence. Group unsubscribes are global because each publication has one ASM group and no ASM
-  group → list mapping exists. Blocked (soft) bounces, deferrals and drops suppress nothing.
-* **Counters.** Report figures are kept in `send_counters` in the same transaction: per kind, per
-  hour, per link, per bounce classification, and unique figures (once per delivery, by its flags)
-  overall and per recipient domain; and the send's delivery-status counts (`db.counters`), moved
-  for each reconciled delivery.
+Each event once (ON CONFLICT on `sg_event_id`), linked to its delivery, its kind's bit and outcome on the
+delivery row (an `unknown` delivery becomes `accepted`: reconciliation), erased people's events stored without
+personal data, suppressions, and the send's counters. docs/architecture.md ("Events") gives the rules.
 """
 
 from __future__ import annotations

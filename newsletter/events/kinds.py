@@ -22,20 +22,6 @@ UNSUBSCRIBE: Final = 1 << 10
 GROUP_UNSUBSCRIBE: Final = 1 << 11
 GROUP_RESUBSCRIBE: Final = 1 << 12
 
-KNOWN_TYPES: Final = (
-    "processed",
-    "dropped",
-    "delivered",
-    "deferred",
-    "bounce",
-    "open",
-    "click",
-    "spamreport",
-    "unsubscribe",
-    "group_unsubscribe",
-    "group_resubscribe",
-)
-
 UNIQUE_FIGURES: Final = {
     "processed": PROCESSED,
     "delivered": DELIVERED,
@@ -59,9 +45,6 @@ SUPPRESSING: Final = {
     "group_unsubscribe": "unsubscribed",
 }
 """Event kind → suppression reason (global). Blocked/soft bounces, deferrals and drops suppress nothing."""
-
-OUTCOMES: Final = ("delivered", "bounced", "blocked", "dropped", "deferred")
-"""Values of Delivery.outcome; every one but `deferred` is final (the latest final event wins)."""
 
 
 def kind_of(event_type: str, bounce_type: str | None, machine_open: bool | None) -> str:

@@ -1,15 +1,7 @@
 """Unsubscribes through our own links, recorded as events of the delivery they were mailed in.
 
-The unsubscribe link of each email names its delivery (signed, see `audience.tokens`). When an
-unsubscribe through it changes something, the web layer calls `record_own_unsubscribe` in the same
-transaction. It stores one `unsubscribe` event per delivery (its `sg_event_id` is made from the delivery
-id, so a second call inserts nothing) with `detail.source` = "newsletter" and `detail.via` naming the
-path (one-click or the unsubscribe page), sets the delivery's UNSUBSCRIBE bit and adds to the send's
-counters with ingestion's own counting (`ingest.count_events`, `ingest.count_unique`): the unique
-"unsubscribes" figure only when the delivery had neither UNSUBSCRIBE nor GROUP_UNSUBSCRIBE yet, so a
-SendGrid unsubscribe of the same delivery (before or after) counts once. It suppresses nothing (the
-audience layer already did) and leaves the delivery's status and outcome alone: it is not a provider
-event.
+One `unsubscribe` event per delivery (`detail.source` "newsletter"), its flag and the send's counters, counted
+once even when SendGrid reports the same unsubscribe; it suppresses nothing and leaves the delivery's status.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """SendGrid's signed event webhook: check the ECDSA signature on the raw body, then parse events.
 
-SendGrid signs `timestamp + body` with ECDSA P-256 / SHA-256 and sends the base64 DER signature and
-the Unix timestamp in the X-Twilio-Email-Event-Webhook-Signature / -Timestamp headers; the public
-key (SENDGRID_WEBHOOK_PUBLIC_KEY) is base64 DER, as SendGrid's settings page shows it. Checks are made
-by `sendgrid.helpers.eventwebhook`. Refusals are `WebhookError(status)`: 403 for a missing, stale or
-wrong signature, 400 for a body that is not a JSON array of events.
-
-Parsing is lenient where SendGrid may change: unknown event types and fields are kept (fields go to
-`Event.detail`), entries that are not objects are skipped, and an event without `sg_event_id` gets a
-stable one made from its content, so a retried copy is still recognised.
+Refusals are `WebhookError(status)`: 403 for a missing, stale or wrong signature, 400 for a body that is not a
+JSON array. Parsing keeps what SendGrid may add (unknown types and fields) and names events without an id.
 """
 
 from __future__ import annotations

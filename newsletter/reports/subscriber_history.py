@@ -36,18 +36,12 @@ class Page(Generic[Row]):
         """How many pages there are (at least 1)."""
         return max(1, -(-self.total // self.size))
 
-    @property
-    def first_shown(self) -> int:
-        """The 1-based position of the first row shown (0 when there is none)."""
-        return (self.page - 1) * self.size + 1 if self.rows else 0
-
 
 @dataclass(frozen=True)
 class DeliveryLine:
     """One issue sent (or being sent) to the subscriber."""
 
     send_id: int
-    send_public_id: str
     issue_slug: str
     subject: str
     is_test: bool
@@ -77,7 +71,6 @@ def deliveries_page(session: Session, subscriber_id: int, page: int = 1) -> Page
     query = (
         select(
             Send.id.label("send_id"),
-            Send.public_id.label("send_public_id"),
             Send.issue_slug,
             Send.subject,
             Send.is_test,

@@ -11,21 +11,25 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from newsletter import logs
 from newsletter import services as services_module
 from newsletter.errors import NewsletterError
 from newsletter.services import Services
-from newsletter.web import public, staff, webhooks
+from newsletter.web import ops, public, staff, webhooks
 from newsletter.web import reports as report_pages
-from newsletter.web.errors import handle_error
+from newsletter.web.errors import handle_database_error, handle_error
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTE_FAMILIES: Sequence[Callable[[Services], list[BaseRoute]]] = (
     public.routes,  # first: routes are tried in order and the one-click unsubscribe POST is the hot path
     webhooks.routes,
+    ops.routes,
     report_pages.routes,
     staff.routes,
 )
@@ -44,11 +48,24 @@ def create_app(services: Services, *, close_services: bool = False) -> Starlette
 
     routes: list[BaseRoute] = [route for family in ROUTE_FAMILIES for route in family(services)]
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
-    app = Starlette(routes=routes, exception_handlers={NewsletterError: handle_error}, lifespan=lifespan)
+    metrics = ops.WebMetrics(services)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            NewsletterError: handle_error,
+            OperationalError: handle_database_error,  # SQLite: no such table; unreachable
+            ProgrammingError: handle_database_error,  # PostgreSQL: undefined table
+        },
+        middleware=[Middleware(ops.HttpLatency, metrics=metrics)],
+        lifespan=lifespan,
+    )
     app.state.services = services
+    app.state.metrics = metrics
     return app
 
 
 def app_from_environment() -> Starlette:
     """The app for the settings in the environment (uvicorn --factory); it owns its services."""
-    return create_app(services_module.build(), close_services=True)
+    services = services_module.build()
+    logs.configure(services.settings.log_format)  # in each uvicorn worker process
+    return create_app(services, close_services=True)

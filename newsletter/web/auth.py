@@ -24,9 +24,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsletter.db.tables import STAFF_ROLES
 from newsletter.services import Services
-from newsletter.staff import Staff, authenticate, get_user
+from newsletter.staff import STAFF_ROLES, Staff, authenticate, get_user
 from newsletter.web.templating import templates
 
 SESSION_COOKIE = "newsletter_staff"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +22,9 @@ from newsletter.events.sendgrid_webhook import (
 from newsletter.services import Services
 
 PATH = "/webhooks/sendgrid"
+NOTABLE = frozenset({"hard_bounce", "blocked", "dropped", "spamreport"})
+"""Event kinds logged one line each (with their send and delivery ids); the rest are counted."""
+log = logging.getLogger("newsletter.webhooks")
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -32,11 +37,23 @@ def routes(services: Services) -> list[BaseRoute]:
             return ingest(session, events)
 
     async def sendgrid_webhook(request: Request) -> Response:
-        if verifier is None:
-            raise WebhookError("SENDGRID_WEBHOOK_PUBLIC_KEY is not set", status=503)
-        body = await read_body(request, MAX_BODY_BYTES)
-        verifier.verify(body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER))
-        result = await run_in_threadpool(store, parse_events(body))
+        metrics = request.app.state.metrics
+        try:
+            if verifier is None:
+                raise WebhookError("SENDGRID_WEBHOOK_PUBLIC_KEY is not set", status=503)
+            body = await read_body(request, MAX_BODY_BYTES)
+            verifier.verify(
+                body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
+            )
+            events = parse_events(body)
+            result = await run_in_threadpool(store, events)
+        except WebhookError as exc:
+            metrics.webhook_posts.labels(str(exc.status)).inc()
+            raise
+        metrics.webhook_posts.labels("accepted").inc()
+        metrics.webhook_events.labels("stored").inc(result.stored)
+        metrics.webhook_events.labels("duplicate").inc(result.duplicates)
+        _log_events(events, result)
         return JSONResponse(
             {
                 "ok": True,
@@ -61,3 +78,18 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise WebhookError(f"body over {limit} bytes", status=413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _log_events(events: list[Event], result: IngestResult) -> None:
+    """One line per webhook post, and one per bounce, drop or spam report (with its send and delivery)."""
+    log.info(
+        "webhook: %d events, %d stored, %d duplicates, %d suppressed",
+        result.received, result.stored, result.duplicates, result.suppressed,
+        extra={"events": result.received, "stored": result.stored, "duplicates": result.duplicates},
+    )  # fmt: skip
+    for event in events:
+        if event.kind in NOTABLE:
+            log.info(
+                "event %s: send %s, delivery %s", event.kind, event.send_id, event.delivery_id,
+                extra={"event": event.kind, "send_id": event.send_id, "delivery_id": event.delivery_id},
+            )  # fmt: skip

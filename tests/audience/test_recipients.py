@@ -1,4 +1,4 @@
-"""recipients(): only active, unsuppressed members, in keyset batches; suppressed_among() re-checks."""
+"""recipients(): only active, unsuppressed members, in keyset batches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.people.membership import get_or_create_subscriber, request
-from newsletter.audience.people.recipients import recipients, suppressed_among
+from newsletter.audience.people.recipients import recipients
 from newsletter.audience.people.subscribers import add_subscriber, erase_subscriber, unsubscribe_address
 from newsletter.audience.people.suppressions import add_suppression
 from newsletter.db.tables import MailingList, Subscriber
@@ -74,19 +74,6 @@ def test_batches_follow_subscriber_ids(session: Session, e_alert: MailingList) -
     ids = [r.subscriber_id for b in batches for r in b]
     assert ids == sorted(ids)
     assert len(set(ids)) == 25
-
-
-def test_suppression_added_after_scheduling_is_seen_at_claim_time(
-    session: Session, members: dict[str, int], e_alert: MailingList, weekly: MailingList
-) -> None:
-    claimed = [r.subscriber_id for batch in recipients(session, [e_alert.id]) for r in batch]
-    add_suppression(session, "gus@example.com", "hard_bounce", source="sendgrid-webhook")
-    session.commit()
-    assert suppressed_among(session, claimed, [e_alert.id]) == {members["gus@example.com"]}
-    everyone = set(members.values()) | {999_999}
-    mailable = {members[e] for e in ("ann@example.com", "bob@example.com", "hal@example.com")}
-    assert suppressed_among(session, everyone, [e_alert.id, weekly.id]) == everyone - mailable
-    assert suppressed_among(session, [], [e_alert.id]) == set()
 
 
 def test_no_lists_no_recipients(session: Session, members: dict[str, int]) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsletter.db.migrate import current_revision, head_revision, upgrade
+from newsletter.db.migrate import current_revision, upgrade
+from newsletter.db.revisions import head
 from newsletter.db.session import make_engine
 from newsletter.db.tables import Base, MailingList, Subscriber
 from newsletter.schedule.wakeups import JOB_TABLE
@@ -27,17 +28,17 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
         assert compare_metadata(context, Base.metadata) == []
-    assert current_revision(engine) == head_revision()
+    assert current_revision(engine) == head()
 
 
 def test_upgrade_twice_is_harmless(engine: Engine) -> None:
-    assert upgrade(engine) == head_revision()
+    assert upgrade(engine) == head()
 
 
 def test_sqlite_file_gets_its_folder_wal_and_foreign_keys(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/nested/var/newsletter.db")
     try:
-        assert upgrade(engine) == head_revision()
+        assert upgrade(engine) == head()
         assert (tmp_path / "nested" / "var" / "newsletter.db").is_file()
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -1,4 +1,4 @@
-"""Migrations up and down on both backends: 0006 (batches claimed ahead) and 0007 (status counters)."""
+"""Migrations up and down on both backends: 0006 (batches claimed ahead), 0007 (status counters), 0011."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from events.helpers import make_send
-from sqlalchemy import Column, Engine, Integer, delete, func, insert, select, update
+from sqlalchemy import Column, Engine, Integer, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree, status_counters
 
+from newsletter.db import revisions
 from newsletter.db.counters import STATUS
 from newsletter.db.migrate import (
+    alembic_config,
+    current_revision,
     downgrade,
-    head_revision,
     migrating,
     upgrade,
 )
@@ -54,15 +57,15 @@ def test_0007_backfills_status_counters_and_its_downgrade_removes_only_those(bla
         assert status_counters(session, empty) == {}
     assert downgrade(blank_engine, "0006") == "0006"
     assert counters(blank_engine) == before  # the events counter stays; status counters are gone
-    assert upgrade(blank_engine) == head_revision()
+    assert upgrade(blank_engine) == revisions.head()
     with Session(blank_engine) as session:
         assert status_counters(session, mixed) == {"accepted": 3, "unknown": 1}
 
 
 def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(blank_engine: Engine) -> None:
-    assert upgrade(blank_engine) == head_revision()
+    assert upgrade(blank_engine) == revisions.head()
     assert downgrade(blank_engine, "base") is None
-    assert upgrade(blank_engine) == head_revision()
+    assert upgrade(blank_engine) == revisions.head()
     with blank_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
         assert compare_metadata(context, Base.metadata) == []
@@ -99,7 +102,7 @@ def test_downgrading_puts_batches_claimed_ahead_back_to_pending_and_upgrading_ag
         assert [tuple(r) for r in rows] == [("done", 1, None), ("pending", 1, None)]
     with pytest.raises(IntegrityError), Session(blank_engine) as session, session.begin():
         session.execute(update(DeliveryBatch).values(state="claimed"))  # the old schema knows no `claimed`
-    assert upgrade(blank_engine) == head_revision()
+    assert upgrade(blank_engine) == revisions.head()
     with Session(blank_engine) as session, session.begin():
         session.execute(update(DeliveryBatch).where(DeliveryBatch.state == "pending").values(state="claimed"))
 
@@ -127,3 +130,38 @@ def test_a_migration_that_recreates_sends_on_sqlite_keeps_the_rows_that_referenc
         with engine.connect() as connection:  # enforcement is back on for everyone else
             if engine.dialect.name == "sqlite":
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _send_columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("sends")}
+
+
+def test_0011_drops_the_unused_sendgrid_batch_id_and_keeps_every_send_and_delivery(
+    blank_engine: Engine,
+) -> None:
+    assert upgrade(blank_engine, "0007") == "0007"
+    with Session(blank_engine) as session:
+        send_id, _ = make_send(session, ["a@x.org", "b@y.org", "c@y.org"], statuses={1: "unknown"})
+        session.commit()
+    assert "sendgrid_batch_id" in _send_columns(blank_engine)
+
+    assert upgrade(blank_engine, "0011") == "0011"
+
+    assert "sendgrid_batch_id" not in _send_columns(blank_engine)
+    with Session(blank_engine) as session:
+        assert assert_status_counts_agree(session, send_id) == {"accepted": 2, "unknown": 1}
+    assert downgrade(blank_engine, "0007") == "0007"
+    assert "sendgrid_batch_id" in _send_columns(blank_engine)
+    with Session(blank_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 3
+
+
+def test_the_revisions_read_without_alembic_are_alembics() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert revisions.shipped() == {s.revision: s.down_revision for s in scripts.walk_revisions()}
+
+
+def test_the_revision_read_without_alembic_is_alembics(blank_engine: Engine) -> None:
+    assert revisions.current(blank_engine) is None
+    upgrade(blank_engine, "0006")
+    assert revisions.current(blank_engine) == current_revision(blank_engine) == "0006"

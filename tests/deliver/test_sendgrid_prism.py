@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ def test_a_2500_recipient_send_is_accepted_by_the_schema(prism_url: str) -> None
     rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
     transport = SendGridTransport("SG.test", host=prism_url, sleep=no_wait)
     envelopes = samples.envelopes(2500)
-    send_at = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
 
     sizes, outcomes, details = [], set(), set()
     for part in chunked(envelopes, transport.max_batch_size):
@@ -37,8 +35,6 @@ def test_a_2500_recipient_send_is_accepted_by_the_schema(prism_url: str) -> None
             publication=loaded.publication,
             envelopes=part,
             categories=["issue-2026-11-20"],
-            send_at=send_at,
-            sendgrid_batch_id="HkJ5yLYULb7Rj8GKSx7u025ouWVlMgAi",
         )
         results = transport.send_batch(batch)
         sizes.append(len(results))
@@ -58,13 +54,3 @@ def test_a_request_the_schema_refuses_is_failed_with_prisms_violations(prism_url
     assert result.outcome == "failed"
     assert "sl-violations" in result.detail
     assert "personalizations.0.to.0.email" in result.detail
-
-
-def test_scheduled_send_controls_match_the_spec(prism_url: str) -> None:
-    transport = SendGridTransport("SG.test", host=prism_url, sleep=no_wait)
-    batch_id = transport.create_batch_id()
-
-    assert batch_id
-    transport.pause_scheduled(batch_id)
-    transport.cancel_scheduled(batch_id)
-    transport.resume_scheduled(batch_id)

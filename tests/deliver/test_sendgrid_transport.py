@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -144,10 +144,7 @@ def test_fallback_used_when_a_value_is_missing(sendgrid_recorder: SendGridRecord
 def test_envelope_ids_unsubscribe_headers_and_message_settings(
     sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
 ) -> None:
-    send_at = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
-    batch = samples.batch(
-        2, categories=["daily-brief", "issue-2026-11-20"], send_at=send_at, sendgrid_batch_id="B42"
-    )
+    batch = samples.batch(2, categories=["daily-brief", "issue-2026-11-20"])
     transport(sendgrid_recorder.url, sleeps).send_batch(batch)
 
     (body,) = sendgrid_recorder.accepted
@@ -162,8 +159,7 @@ def test_envelope_ids_unsubscribe_headers_and_message_settings(
     assert body["reply_to"] == {"email": "readers@northwind-health.example"}
     assert body["asm"] == {"group_id": 4242}
     assert body["categories"] == ["daily-brief", "issue-2026-11-20"]
-    assert body["send_at"] == int(send_at.timestamp())
-    assert body["batch_id"] == "B42"
+    assert not {"send_at", "batch_id"} & body.keys()  # we schedule; SendGrid sends at once
     assert "mail_settings" not in body
 
 
@@ -304,28 +300,18 @@ def test_requests_do_not_inherit_headers_from_earlier_calls(
     sendgrid_recorder: SendGridRecorder, sleeps: Sleeps
 ) -> None:
     sg = transport(sendgrid_recorder.url, sleeps)
-    sg.create_batch_id()
     sg.send_batch(samples.batch(1))
-    sg.resume_scheduled("B1")
+    sg.send_message(_one_message())
     sg.send_batch(samples.batch(1))
 
     sends = sendgrid_recorder.requests
-    assert [r.headers["Authorization"] for r in sends] == ["Bearer SG.test"] * 2
+    assert [r.headers["Authorization"] for r in sends] == ["Bearer SG.test"] * 3
     assert all(isinstance(r.body, dict) for r in sends)  # JSON objects, not a JSON-encoded string
-    delete = next(r for r in sendgrid_recorder.all_requests if r.method == "DELETE")
-    assert "Content-Type" not in delete.headers
+    assert [len(r.body["personalizations"]) for r in sends] == [1, 1, 1]
 
 
-def test_scheduled_send_pause_cancel_resume(sendgrid_recorder: SendGridRecorder, sleeps: Sleeps) -> None:
-    sg = transport(sendgrid_recorder.url, sleeps)
-    batch_id = sg.create_batch_id()
-
-    sg.pause_scheduled(batch_id)
-    assert sendgrid_recorder.scheduled_status(batch_id) == "pause"
-    assert sg.scheduled_status(batch_id) == "pause"
-    sg.cancel_scheduled(batch_id)  # a second status needs PATCH, not POST
-    assert sendgrid_recorder.scheduled_status(batch_id) == "cancel"
-    sg.resume_scheduled(batch_id)
-    assert sendgrid_recorder.scheduled_status(batch_id) is None
-    assert sg.scheduled_status(batch_id) is None
-    sg.resume_scheduled(batch_id)  # nothing to resume: no error
+def _one_message() -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "brief@example.org", "a@example.org", "Hello"
+    message.set_content("One plain-text message.\n")
+    return message

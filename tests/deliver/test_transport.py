@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import samples
 
 from newsletter.deliver.transports.base import Transport
 from newsletter.deliver.transports.memory import MemoryTransport
@@ -31,11 +29,6 @@ def test_every_transport_fits_the_protocol(tmp_path: Path) -> None:
     ]
     for transport in transports:
         transport.close()
-
-
-def test_send_at_must_carry_a_time_zone() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        samples.batch(1, send_at=datetime(2026, 11, 20, 6, 0))
 
 
 def test_sendgrid_needs_an_api_key() -> None:

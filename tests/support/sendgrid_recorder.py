@@ -7,7 +7,7 @@
         sg.accepted                              # JSON bodies of accepted mail/send requests, in order
 
 Each POST /v3/mail/send takes the next scripted reply (then `accept()` once the script is used up).
-It also keeps scheduled-send state (POST /v3/mail/batch, /v3/user/scheduled_sends). The server runs in
+Any other request is answered 404. The server runs in
 the test process, so a worker in another process can reach it by `url` while the record stays here.
 """
 
@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -91,7 +89,6 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     script: list[Reply] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
-    scheduled: dict[str, str] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -171,11 +168,6 @@ class SendGridRecorder:
         """Every `to` address of every accepted request, in order."""
         return [to["email"] for body in self.accepted for p in body["personalizations"] for to in p["to"]]
 
-    def scheduled_status(self, batch_id: str) -> str | None:
-        """The pause/cancel status set on a batch id, if any."""
-        with self._state.lock:
-            return self._state.scheduled.get(batch_id)
-
     def _next_reply(self) -> Reply:
         with self._state.lock:
             return self._state.script.pop(0) if self._state.script else accept()
@@ -193,9 +185,6 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = True
     recorder: SendGridRecorder
-
-
-_SCHEDULED = re.compile(r"^/v3/user/scheduled_sends/([^/]+)$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -233,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._mail_send(reply)
             return
         else:
-            status = self._scheduling(method, body)
+            status = self._json(404, _errors("not found"))
         recorder._record(RecordedRequest(method, self.path, headers, body, status))
 
     def _mail_send(self, reply: Reply) -> int:
@@ -250,29 +239,6 @@ class _Handler(BaseHTTPRequestHandler):
             limits = {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0"}
             return self._json(429, _errors(reply.message), {**limits, "X-RateLimit-Reset": str(reset)})
         return self._json(reply.status, _errors(reply.message, reply.field))
-
-    def _scheduling(self, method: str, body: Any) -> int:
-        state = self.server.recorder._state
-        match = _SCHEDULED.match(self.path)
-        with state.lock:
-            if method == "POST" and self.path == "/v3/mail/batch":
-                return self._json(201, {"batch_id": uuid.uuid4().hex})
-            if method == "POST" and self.path == "/v3/user/scheduled_sends":
-                if body["batch_id"] in state.scheduled:
-                    return self._json(400, _errors("batch already has a status", "batch_id"))
-                state.scheduled[body["batch_id"]] = body["status"]
-                return self._json(201, {"batch_id": body["batch_id"], "status": body["status"]})
-            if match and method == "GET":
-                batch_id = match.group(1)
-                status = state.scheduled.get(batch_id)
-                return self._json(200, [{"batch_id": batch_id, "status": status}] if status else [])
-            if match and method in ("PATCH", "DELETE") and match.group(1) in state.scheduled:
-                if method == "PATCH":
-                    state.scheduled[match.group(1)] = body["status"]
-                else:
-                    del state.scheduled[match.group(1)]
-                return self._json(204, None)
-        return self._json(404, _errors("not found"))
 
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> int:
         payload = b"" if data is None else orjson.dumps(data)

@@ -1,4 +1,5 @@
-"""With NEWSLETTER_TRANSPORT=sendgrid the subscribe form's confirmation email goes through SendGrid's API."""
+"""With NEWSLETTER_TRANSPORT=sendgrid the subscribe form's confirmation email goes through SendGrid's API
+(the same `SendGridTransport` as sends, chosen by services.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from web_staff.helpers import BASE_URL, make_services
 
 from newsletter.audience.people.lists import create_list
 from newsletter.audience.people.subscribers import describe_subscriber
+from newsletter.deliver.transports.sendgrid import SendGridTransport
 from newsletter.errors import DeliveryError
 from newsletter.services import Services
 from newsletter.web.app import create_app
-from newsletter.web.public.sendgrid_mail import mail_send_body, send_one
+from newsletter.web.public.mailer import confirmation_message, publication
 
 __all__ = ["sendgrid_recorder"]
 
@@ -73,6 +75,8 @@ def test_the_confirm_link_arrives_in_a_sendgrid_request_and_confirms(
     assert request.headers["Authorization"] == "Bearer SG.test"
     body = request.body
     assert body["personalizations"] == [{"to": [{"email": "reader@example.org"}]}]
+    assert body["from"] == {"email": "alerts@e-alert.example.org", "name": "Everyday Health e-Alert"}
+    assert body["reply_to"] == {"email": "editors@e-alert.example.org"}
     assert body["subject"] == "Please confirm your subscription to e-Alert"
     assert body["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
     [content] = body["content"]
@@ -88,7 +92,7 @@ def test_the_confirm_link_arrives_in_a_sendgrid_request_and_confirms(
 @pytest.mark.parametrize(
     ("reply", "shown"),
     [
-        (server_error(503, "try later"), "SendGrid refused the email (HTTP 503): try later"),
+        (server_error(503, "try later"), "SendGrid refused the email: HTTP 503: try later"),
         (
             bad_request("The from address does not match a verified Sender Identity", "from"),
             "verified Sender",
@@ -131,9 +135,12 @@ def test_an_unreachable_sendgrid_is_a_message(
     assert "SendGrid could not be reached at http://127.0.0.1:9" in response.text
 
 
-def test_a_stalled_sendgrid_times_out(sendgrid_recorder: SendGridRecorder) -> None:
+def test_a_stalled_sendgrid_times_out(sendgrid_recorder: SendGridRecorder, tmp_path: Path) -> None:
     sendgrid_recorder.script(stall(5))
-    body = mail_send_body(sender=("Brief", "brief@example.org"), to="a@example.org", subject="s", text="t")
+    pub = publication(Path(__file__).resolve().parents[2] / "publications")
+    message = confirmation_message(pub, to="a@example.org", name=None, list_name="e-Alert", url="https://x/c")
+    transport = SendGridTransport("SG.test", host=sendgrid_recorder.url, timeout=0.3)
     with pytest.raises(DeliveryError, match="could not be reached") as caught:
-        send_one(body, api_key="SG.test", host=sendgrid_recorder.url, timeout=0.3)
+        transport.send_message(message)
     assert caught.value.retryable
+    assert len(sendgrid_recorder.requests) == 1  # one attempt: someone is waiting for this email

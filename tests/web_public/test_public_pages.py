@@ -23,7 +23,7 @@ def _lists(services: Services) -> tuple[str, str]:
 
 
 def _confirmation(services: Services) -> EmailMessage:
-    files = sorted((services.settings.outbox_dir / "confirmations").glob("*.eml"))
+    files = sorted((services.settings.outbox_dir / "messages").glob("*.eml"))
     assert files, "no confirmation email was written"
     message = email.message_from_bytes(Path(files[-1]).read_bytes(), policy=default)
     assert isinstance(message, EmailMessage)
@@ -74,7 +74,7 @@ def test_a_filled_honeypot_subscribes_nobody(staff_client: TestClient, staff_ser
         "/subscribe", data={"email": "bot@example.org", "list": weekly, "website": "http://spam"}
     )
     assert response.status_code == 200
-    assert not (staff_services.settings.outbox_dir / "confirmations").exists()
+    assert not (staff_services.settings.outbox_dir / "messages").exists()
     with staff_services.sessions() as session:
         assert "bot@example.org" not in [s.email for s in session.scalars(_subscribers())]
 

@@ -106,12 +106,6 @@ class ChunkWriter:
         if self.separate_reader:
             self.reader.close()
 
-    def write(self, records: Sequence[Record]) -> list[Decision]:
-        """Upsert one chunk and return a decision per record, in order."""
-        plan = self.plan(records)
-        self.apply(plan)
-        return plan.decisions
-
     def plan(self, records: Sequence[Record]) -> Plan:
         """Look the chunk up and decide each record (reads only)."""
         now = clock.now()

@@ -15,12 +15,6 @@ from newsletter.audience.people.suppressions import lift_unsubscribed, suppress_
 from newsletter.db.tables import MailingList, Subscriber, Subscription
 
 
-def find_subscriber(session: Session, address: str) -> Subscriber | None:
-    """The subscriber with this address (any case or spacing), if there is one."""
-    email, _ = normalise_and_hash(address)
-    return session.scalar(select(Subscriber).where(Subscriber.email == email))
-
-
 def subscriber_by_public_id(session: Session, public_id: str) -> Subscriber | None:
     """The subscriber a token or public URL names, if it still exists."""
     return session.scalar(select(Subscriber).where(Subscriber.public_id == public_id))

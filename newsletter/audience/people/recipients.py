@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -55,15 +55,6 @@ def mailable_subscribers(list_ids: Sequence[int]) -> Select[tuple[int, str, str,
 def mailable(list_ids: Sequence[int]) -> ColumnElement[bool]:
     """True for a `subscribers` row that may be mailed on `list_ids` now (for a column of a join)."""
     return and_(*_mailable(list_ids))
-
-
-def suppressed_among(session: Session, subscriber_ids: Collection[int], list_ids: Sequence[int]) -> set[int]:
-    """Those of `subscriber_ids` that must not be mailed now (unsubscribed, suppressed, erased)."""
-    wanted = set(subscriber_ids)
-    if not wanted:
-        return set()
-    query = select(Subscriber.id).where(Subscriber.id.in_(wanted), *_mailable(list_ids))
-    return wanted - set(session.scalars(query))
 
 
 _COLUMNS = (

@@ -1,13 +1,9 @@
 """RFC 8058 one-click unsubscribe on a lean path: a few Core statements on the session's connection.
 
-Mail clients POST `List-Unsubscribe=One-Click` for whoever presses their Unsubscribe button, so this is
-the public write that must stay cheap. It has the effect of `membership.leave` (subscriptions marked
-unsubscribed, one evidence row per list left, an 'unsubscribed' suppression per scope) without loading
-ORM objects: five statements and one commit. When the token names the delivery it was mailed in and
-something changed, `on_unsubscribed(session, delivery_id)` runs before that commit (the web layer counts
-the unsubscribe in the send's report with it: same transaction). The first write opens the transaction,
-so on SQLite the write lock is taken by the UPDATE itself (where the busy timeout applies) and never by
-upgrading a read.
+Mail clients POST `List-Unsubscribe=One-Click` for whoever presses Unsubscribe, so this public write must stay
+cheap: the effect of `membership.leave` without ORM objects, five statements and one commit. When the token
+names its delivery and something changed, `on_unsubscribed(session, delivery_id)` runs before that commit.
+The first write opens the transaction, so SQLite's write lock is taken by the UPDATE (busy timeout applies).
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""The delivery seam: the Transport protocol, what it is given (OutgoingBatch), what it answers."""
+"""The delivery seam: the Transport protocol (a send's batches, or one finished message), what it answers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
 from functools import partial
 from typing import Literal, NamedTuple, Protocol, TypeVar
@@ -45,12 +44,6 @@ class OutgoingBatch:
     envelopes: Sequence[Envelope]
     is_test: bool = False
     categories: Sequence[str] = ()
-    send_at: datetime | None = None
-    sendgrid_batch_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.send_at is not None and self.send_at.utcoffset() is None:
-            raise ValueError("send_at must be timezone-aware")
 
 
 class DeliveryResult(NamedTuple):
@@ -73,6 +66,10 @@ class Transport(Protocol):
 
         The exception: ProviderRefused when the provider refuses the account itself (a bad API key).
         """
+        ...
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Send one finished message now (a confirmation email); DeliveryError unless it was accepted."""
         ...
 
     def close(self) -> None:

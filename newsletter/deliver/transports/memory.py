@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from newsletter.deliver.transports.base import (
     DeliveryResult,
@@ -43,6 +44,7 @@ class MemoryTransport:
         self.max_batch_size = max_batch_size
         self.messages: list[SentMessage] = []
         self.batches: list[OutgoingBatch] = []
+        self.single_messages: list[EmailMessage] = []
         self.closed = 0
         self._script: defaultdict[str, deque[tuple[Outcome, str]]] = defaultdict(deque)
 
@@ -91,6 +93,10 @@ class MemoryTransport:
     def _next_outcome(self, email: str) -> tuple[Outcome, str]:
         queue = self._script.get(email.lower())
         return queue.popleft() if queue else ("accepted", "")
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Keep one finished message in `single_messages`."""
+        self.single_messages.append(message)
 
     def close(self) -> None:
         """Counts closes (the lead's tests may check the transport is closed)."""

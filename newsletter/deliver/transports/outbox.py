@@ -1,9 +1,14 @@
-"""Outbox transport (embedded default): each message written atomically to `<dir>/send-<id>/<id>.eml`."""
+"""Outbox transport (embedded default): each message written atomically to `<dir>/send-<id>/<id>.eml`.
+
+A single message (`send_message`, e.g. a confirmation email) goes to `<dir>/messages/<Message-ID>.eml`.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from newsletter.deliver.transports.base import (
@@ -14,7 +19,7 @@ from newsletter.deliver.transports.base import (
     recipient_message,
     required_values,
 )
-from newsletter.errors import RenderError
+from newsletter.errors import DeliveryError, RenderError
 
 
 class OutboxTransport:
@@ -51,6 +56,17 @@ class OutboxTransport:
         except OSError as exc:
             return DeliveryResult(envelope.delivery_id, "retry", detail=f"cannot write {path}: {exc}")
         return DeliveryResult(envelope.delivery_id, "accepted", message.get("Message-ID"), str(path))
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Write one finished message to `<dir>/messages/<Message-ID>.eml`."""
+        if "Message-ID" not in message:
+            message["Message-ID"] = make_msgid(domain=self._domain)
+        name = str(message["Message-ID"]).strip().strip("<>").replace("/", "_")
+        path = self.outbox_dir / "messages" / f"{name}.eml"
+        try:
+            write_atomically(path, message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {path}: {exc}", retryable=True) from None
 
     def close(self) -> None:
         """Nothing to release."""

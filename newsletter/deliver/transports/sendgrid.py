@@ -1,4 +1,4 @@
-"""SendGrid v3 transport: one mail/send request per 1000 recipients, bounded retries; scheduled sends."""
+"""SendGrid v3 transport: one mail/send request per 1000 recipients, bounded retries; single messages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import urllib.error
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -28,7 +29,12 @@ from newsletter.deliver.transports.base import (
     required_values,
     same_outcome,
 )
-from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_payload, mark_issue
+from newsletter.deliver.transports.sendgrid_payload import (
+    MarkedIssue,
+    build_payload,
+    mark_issue,
+    message_payload,
+)
 from newsletter.errors import ConfigError, DeliveryError, ProviderRefused
 
 # The library json.dumps() a body when Content-Type is exactly "application/json"; with any other
@@ -41,8 +47,8 @@ class RequestBody:
     """A JSON request body as the library takes it, whose bytes print as their size, not their contents.
 
     The library (python_http_client) formats every request's body into a debug log line whether
-    logging is on or not: for a 1000-recipient mail/send that is an 800 KB repr, about 6 ms a request
-    and most of the HTTP stage's time. With our Content-Type (not exactly "application/json") it
+    logging is on or not: for a full mail/send that is a repr of the whole body, most of the HTTP
+    stage's time. With our Content-Type (not exactly "application/json") it
     only calls `encode("utf-8")` on the body it is given: that hands over the bytes orjson made, as
     `QuietBytes`, with no decoding to text and back.
     """
@@ -71,7 +77,6 @@ class QuietBytes(bytes):
 
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts, resets are OSErrors
 _CONFIG_STATUSES = {401, 403}  # bad key, no permission: the whole send fails once, rows stay pending
-ScheduleStatus = Literal["pause", "cancel"]
 
 
 @dataclass(frozen=True)
@@ -240,9 +245,25 @@ class SendGridTransport:
         delay = min(30.0, 2.0 ** (attempt - 1))
         return delay / 2 + self._rng.uniform(0, delay / 2)
 
+    def send_message(self, message: EmailMessage) -> None:
+        """One finished message in one request, tried once (someone is waiting for it); DeliveryError
+        (retryable for 429, 5xx and network errors) unless SendGrid accepted it."""
+        body = RequestBody(orjson.dumps(message_payload(message)))
+        try:
+            reply = self._call("post", "mail/send", body)
+        except _NETWORK_ERRORS as exc:
+            raise DeliveryError(
+                f"SendGrid could not be reached at {self.host}: {_exc_text(exc)}", retryable=True
+            ) from None
+        if not 200 <= reply.status < 300:
+            raise DeliveryError(
+                f"SendGrid refused the email: {reply.describe()}",
+                retryable=reply.status == 429 or reply.status >= 500,
+            )
+
     # ------------------------------------------------------------------ the library
 
-    def _call(self, method: str, path: str, body: str | RequestBody | None = None) -> ApiReply:
+    def _call(self, method: str, path: str, body: RequestBody) -> ApiReply:
         """One API call through the library with our timeout; HTTP errors come back as replies."""
         self._client.reset_request_headers()
         endpoint = self._client.client
@@ -250,9 +271,7 @@ class SendGridTransport:
             endpoint = endpoint._(quote(segment, safe=""))
         try:
             response = getattr(endpoint, method)(
-                request_body=body,
-                request_headers=_JSON_HEADERS if body is not None else None,
-                timeout=self._timeout,
+                request_body=body, request_headers=_JSON_HEADERS, timeout=self._timeout
             )
         except ApiHTTPError as exc:
             return ApiReply(exc.status_code, exc.body or b"", _lower(exc.headers))
@@ -260,63 +279,6 @@ class SendGridTransport:
 
     def close(self) -> None:
         """Nothing to release: the library opens one connection per request."""
-
-    # ------------------------------------------------------------------ scheduled sends
-
-    def create_batch_id(self) -> str:
-        """A new SendGrid batch id to put on every request of a scheduled send (to pause or cancel it)."""
-        data = self._control("post", "mail/batch", None, expect=(200, 201)).json()
-        if not isinstance(data, dict) or not isinstance(data.get("batch_id"), str):
-            raise DeliveryError("SendGrid answered POST /v3/mail/batch without a batch_id")
-        return str(data["batch_id"])
-
-    def scheduled_status(self, batch_id: str) -> ScheduleStatus | None:
-        """The pause or cancel set on a scheduled batch, or None when it will go out as scheduled."""
-        reply = self._control("get", f"user/scheduled_sends/{batch_id}", None, expect=(200, 404))
-        data = reply.json() if reply.status == 200 else None
-        for item in data if isinstance(data, list) else []:
-            if isinstance(item, dict) and item.get("batch_id") == batch_id:
-                status = item.get("status")
-                if status in ("pause", "cancel"):
-                    return "pause" if status == "pause" else "cancel"
-        return None
-
-    def pause_scheduled(self, batch_id: str) -> None:
-        """Hold a scheduled batch (SendGrid keeps it up to 72 hours)."""
-        self._hold(batch_id, "pause")
-
-    def cancel_scheduled(self, batch_id: str) -> None:
-        """Cancel a scheduled batch (not guaranteed within 10 minutes of its send time)."""
-        self._hold(batch_id, "cancel")
-
-    def resume_scheduled(self, batch_id: str) -> None:
-        """Remove a pause or cancel, so the batch goes out as scheduled."""
-        self._control("delete", f"user/scheduled_sends/{batch_id}", None, expect=(200, 204, 404))
-
-    def _hold(self, batch_id: str, status: ScheduleStatus) -> None:
-        current = self.scheduled_status(batch_id)
-        if current == status:
-            return
-        if current is None:
-            body = orjson.dumps({"batch_id": batch_id, "status": status}).decode()
-            self._control("post", "user/scheduled_sends", body, expect=(200, 201))
-        else:  # SendGrid refuses a second POST once a status is set; PATCH changes it
-            body = orjson.dumps({"status": status}).decode()
-            self._control("patch", f"user/scheduled_sends/{batch_id}", body, expect=(200, 204))
-
-    def _control(self, method: str, path: str, body: str | None, *, expect: tuple[int, ...]) -> ApiReply:
-        try:
-            reply = self._call(method, path, body)
-        except _NETWORK_ERRORS as exc:
-            raise DeliveryError(
-                f"SendGrid {method.upper()} /v3/{path}: {_exc_text(exc)}", retryable=True
-            ) from exc
-        if reply.status not in expect:
-            raise DeliveryError(
-                f"SendGrid {method.upper()} /v3/{path}: {reply.describe()}",
-                retryable=reply.status == 429 or reply.status >= 500,
-            )
-        return reply
 
 
 def _lower(headers: Any) -> dict[str, str]:

@@ -12,6 +12,8 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from newsletter.deliver.transports.base import ONE_CLICK, Envelope, OutgoingBatch, subject_template
@@ -60,13 +62,6 @@ class MarkedIssue:
     parts: tuple[PartKeys, ...]
     shared: SharedKeys | None = None
 
-    def substitutions(self, merge_values: Mapping[str, str]) -> dict[str, str]:
-        """Every substitution for one recipient (HTML values escaped, text and subject raw)."""
-        out: dict[str, str] = {}
-        for part in self.parts:
-            out.update(part.values(merge_values))
-        return out
-
     def plan(self) -> tuple[tuple[str, str, str, bool], ...]:
         """(key, value name, fallback, HTML-escaped?) for every substitution, for a per-recipient loop."""
         return tuple(
@@ -105,11 +100,6 @@ def _mark_shared(subject: MergeTemplate, text: MergeTemplate, body: MergeTemplat
 
     plan = tuple((key, name, fallback, (name, fallback) in in_html) for (name, fallback), key in keys.items())
     return SharedKeys(marked(subject), marked(text), marked(body), plan)
-
-
-def personalization(batch: OutgoingBatch, marked: MarkedIssue, envelope: Envelope) -> dict[str, Any]:
-    """One recipient's envelope: address, substitutions, ids for events, one-click unsubscribe headers."""
-    return personalizations(batch, marked, [envelope])[0]
 
 
 def personalizations(
@@ -199,10 +189,31 @@ def build_payload(
         payload["categories"] = cats
     if batch.publication.sendgrid.asm_group_id is not None:
         payload["asm"] = {"group_id": batch.publication.sendgrid.asm_group_id}
-    if batch.send_at is not None:
-        payload["send_at"] = int(batch.send_at.timestamp())
-    if batch.sendgrid_batch_id is not None:
-        payload["batch_id"] = batch.sendgrid_batch_id
     if sandbox:
         payload["mail_settings"] = {"sandbox_mode": {"enable": True}}
     return payload
+
+
+def message_payload(message: EmailMessage) -> dict[str, Any]:
+    """The v3 mail/send body for one finished message (its text and HTML parts), with tracking off.
+
+    Link tracking would rewrite the links, and a confirmation link must arrive as it was written.
+    """
+    name, address = parseaddr(str(message["From"]))
+    body: dict[str, Any] = {
+        "personalizations": [{"to": [{"email": a} for _, a in getaddresses([str(message["To"])])]}],
+        "from": {"email": address, "name": name} if name else {"email": address},
+        "subject": str(message["Subject"]),
+        "content": [
+            {"type": f"text/{kind}", "value": part.get_content()}
+            for kind in ("plain", "html")
+            if isinstance(part := message.get_body((kind,)), EmailMessage)
+        ],
+        "tracking_settings": {
+            "click_tracking": {"enable": False, "enable_text": False},
+            "open_tracking": {"enable": False},
+        },
+    }
+    if reply_to := message["Reply-To"]:
+        body["reply_to"] = {"email": parseaddr(str(reply_to))[1]}
+    return body

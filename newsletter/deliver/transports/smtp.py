@@ -17,7 +17,7 @@ from newsletter.deliver.transports.base import (
     recipient_message,
     required_values,
 )
-from newsletter.errors import ConfigError, RenderError
+from newsletter.errors import ConfigError, DeliveryError, RenderError
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -156,6 +156,17 @@ class SmtpTransport:
                 self._conn = None
             return result, None
 
+    def send_message(self, message: EmailMessage) -> None:
+        """Send one finished message over a connection of its own; DeliveryError unless it was accepted."""
+        try:
+            with self._open() as conn:
+                conn.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(
+                f"the email could not be sent through {self._where()}: {_text(exc)}",
+                retryable=not _permanent(exc),
+            ) from None
+
     def message(self, batch: OutgoingBatch, envelope: Envelope) -> EmailMessage:
         """The complete message for one recipient, with unsubscribe and tracking headers."""
         return recipient_message(batch, envelope, self._domain)
@@ -225,6 +236,13 @@ def _reset(conn: smtplib.SMTP) -> None:
 def _reply(code: int, reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     return f"{code} {text}".strip()
+
+
+def _permanent(exc: BaseException) -> bool:
+    """Whether the server refused for good (5xx), so trying the same message again cannot help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
 def _text(exc: BaseException) -> str:

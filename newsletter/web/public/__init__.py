@@ -1,12 +1,13 @@
 """Subscriber-facing pages: subscribe (double opt-in), confirm, unsubscribe (RFC 8058), preferences, archive.
 
 No page here reads or sets a cookie and none needs a login: signed tokens in the URL prove who is asking.
-A GET never changes anything: confirm and unsubscribe pages show a button that POSTs.
+A GET never changes anything: confirm and unsubscribe pages show a button that POSTs. Domain errors become
+friendly pages in `web/errors.py`, the app's one error mapper.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
 from html import escape
 from typing import Any
 
@@ -19,7 +20,6 @@ from newsletter import clock
 from newsletter.audience.people.consent import Consent
 from newsletter.audience.people.lists import list_summaries
 from newsletter.audience.readers import one_click, optin, preferences
-from newsletter.errors import InvalidToken, NewsletterError, NotFound, Suppressed
 from newsletter.events.own_unsubscribe import record_own_unsubscribe
 from newsletter.schedule.archive import archived_html, archived_issues
 from newsletter.services import Services
@@ -29,34 +29,13 @@ from newsletter.web.public.mailer import TransportConfirmationSender, publicatio
 from newsletter.web.templating import templates
 
 SUBSCRIBES_PER_MINUTE = 5
+log = logging.getLogger("newsletter.web.public")
 HONEYPOT_FIELD = "website"
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     return templates.TemplateResponse(request, f"public/{name}", context, status_code=status)
-
-
-def _errors(handler: Handler) -> Handler:
-    """Domain errors become a friendly 4xx page (never a traceback)."""
-
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except InvalidToken as exc:
-            context = {"title": "This link is not valid", "message": str(exc)}
-            return _page(request, "message.html", context, 400)
-        except NotFound as exc:
-            return _page(request, "message.html", {"title": "Not found", "message": str(exc)}, 404)
-        except Suppressed as exc:
-            context = {"title": "We cannot do that", "message": str(exc)}
-            return _page(request, "message.html", context, 409)
-        except NewsletterError as exc:
-            context = {"title": "Something went wrong", "message": str(exc)}
-            return _page(request, "message.html", context, 400)
-
-    return wrapped
 
 
 def _base(request: Request) -> str:
@@ -72,7 +51,7 @@ def _consent(request: Request, method: str) -> Consent:
 def routes(services: Services) -> list[BaseRoute]:
     """Every public route."""
     limiter = RateLimiter(SUBSCRIBES_PER_MINUTE)
-    mailer = TransportConfirmationSender(services.settings)
+    mailer = TransportConfirmationSender(services)
 
     def public_lists() -> list[Any]:
         with services.sessions() as session:
@@ -81,7 +60,6 @@ def routes(services: Services) -> list[BaseRoute]:
     async def subscribe_page(request: Request) -> Response:
         return _page(request, "subscribe.html", {"lists": public_lists(), "error": "", "email": ""})
 
-    @_errors
     async def subscribe_post(request: Request) -> Response:
         if not limiter.allow(client_address(request)):
             wait = {"title": "Too many requests", "message": "Please wait a minute and try again."}
@@ -110,13 +88,11 @@ def routes(services: Services) -> list[BaseRoute]:
         template = "subscribe_sent.html" if outcome == "confirmation_sent" else "subscribed.html"
         return _page(request, template, {"outcome": outcome})
 
-    @_errors
     async def confirm_page(request: Request) -> Response:
         token = request.path_params["token"]
         services.tokens.read_confirm(token)  # a bad link says so before any button
         return _page(request, "confirm.html", {"token": token})
 
-    @_errors
     async def confirm_post(request: Request) -> Response:
         with services.sessions() as session:
             optin.confirm(
@@ -135,13 +111,11 @@ def routes(services: Services) -> list[BaseRoute]:
         }
         return _page(request, "message.html", context)
 
-    @_errors
     async def unsubscribe_page(request: Request) -> Response:
         token = request.path_params["token"]
         services.tokens.read_unsubscribe(token)
         return _page(request, "unsubscribe.html", {"token": token})
 
-    @_errors
     async def unsubscribe_post(request: Request) -> Response:
         body = (await request.body()).decode("utf-8", "replace").strip()
         is_one_click = body == ONE_CLICK_BODY
@@ -159,14 +133,12 @@ def routes(services: Services) -> list[BaseRoute]:
             )
         return _page(request, "unsubscribed.html", {"message": result.message})
 
-    @_errors
     async def preferences_page(request: Request) -> Response:
         token = request.path_params["token"]
         with services.sessions() as session:
             prefs = preferences.get_preferences(session, services.tokens, token)
         return _page(request, "preferences.html", {"prefs": prefs, "token": token, "saved": False})
 
-    @_errors
     async def preferences_post(request: Request) -> Response:
         token = request.path_params["token"]
         form = await request.form()
@@ -190,7 +162,6 @@ def routes(services: Services) -> list[BaseRoute]:
         body = atom_feed(issues, title=title, base_url=_base(request), updated=updated)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
-    @_errors
     async def archive_issue(request: Request) -> Response:
         with services.sessions() as session:
             html = archived_html(session, request.path_params["slug"], _base(request))
@@ -219,8 +190,10 @@ def routes(services: Services) -> list[BaseRoute]:
 def _count_one_click(session: Session, delivery_id: int) -> None:
     """Count a one-click unsubscribe in its send's report (same transaction)."""
     record_own_unsubscribe(session, delivery_id, via=one_click.SOURCE)
+    log.info("unsubscribe (one-click) from delivery %d", delivery_id, extra={"delivery_id": delivery_id})
 
 
 def _count_page(session: Session, delivery_id: int) -> None:
     """Count an unsubscribe from the unsubscribe page in its send's report (same transaction)."""
     record_own_unsubscribe(session, delivery_id, via="link")
+    log.info("unsubscribe (page) from delivery %d", delivery_id, extra={"delivery_id": delivery_id})

@@ -1,19 +1,17 @@
-"""The double opt-in email: a ConfirmationSender over the configured transport (SMTP, SendGrid, outbox)."""
+"""The double opt-in email: its text, sent through the transport services.py chooses (one seam)."""
 
 from __future__ import annotations
 
-import smtplib
+from contextlib import closing
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from functools import lru_cache
 from pathlib import Path
 
-from newsletter.config import Settings
 from newsletter.content.load import load_publication
 from newsletter.content.schema import Publication
-from newsletter.deliver.transports.smtp import SmtpOptions
-from newsletter.errors import ConfigError, DeliveryError
-from newsletter.web.public import sendgrid_mail
+from newsletter.errors import ConfigError
+from newsletter.services import Services
 
 
 @lru_cache(maxsize=4)
@@ -33,6 +31,8 @@ def confirmation_message(
     message["Subject"] = f"Please confirm your subscription to {list_name}"
     message["From"] = formataddr((pub.sender.name, pub.sender.email))
     message["To"] = to
+    if pub.reply_to:
+        message["Reply-To"] = pub.reply_to
     message["Message-ID"] = make_msgid(domain=pub.sender.email.rpartition("@")[2])
     greeting = f"Hello {name}," if name else "Hello,"
     message.set_content(
@@ -44,46 +44,14 @@ def confirmation_message(
 
 
 class TransportConfirmationSender:
-    """Sends confirmation emails with the configured transport: SMTP, SendGrid, or a file in the outbox."""
+    """Sends confirmation emails through the configured transport (outbox, SMTP or SendGrid)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     def send_confirmation(self, *, to: str, name: str | None, list_name: str, confirm_url: str) -> None:
-        """Send one confirmation email containing `confirm_url`."""
-        pub = publication(self.settings.publications_dir)
+        """Send one confirmation email containing `confirm_url`; DeliveryError when it was not accepted."""
+        pub = publication(self.services.settings.publications_dir)
         message = confirmation_message(pub, to=to, name=name, list_name=list_name, url=confirm_url)
-        if self.settings.transport == "smtp":
-            self._smtp(message)
-        elif self.settings.transport == "sendgrid":
-            self._sendgrid(pub, message)
-        elif self.settings.transport == "outbox":
-            folder = self.settings.outbox_dir / "confirmations"
-            folder.mkdir(parents=True, exist_ok=True)
-            name_part = str(message["Message-ID"]).strip("<>").replace("/", "_")
-            (folder / f"{name_part}.eml").write_bytes(message.as_bytes())
-        else:
-            raise ConfigError("confirmation emails need NEWSLETTER_TRANSPORT=smtp, sendgrid or outbox")
-
-    def _sendgrid(self, pub: Publication, message: EmailMessage) -> None:
-        key = self.settings.sendgrid_api_key
-        if key is None:
-            raise ConfigError("SENDGRID_API_KEY is required when NEWSLETTER_TRANSPORT=sendgrid")
-        body = sendgrid_mail.mail_send_body(
-            sender=(pub.sender.name, pub.sender.email),
-            to=str(message["To"]),
-            subject=str(message["Subject"]),
-            text=message.get_content(),
-            reply_to=pub.reply_to,
-        )
-        sendgrid_mail.send_one(body, api_key=key.get_secret_value(), host=self.settings.sendgrid_host)
-
-    def _smtp(self, message: EmailMessage) -> None:
-        if not self.settings.smtp_url:
-            raise ConfigError("NEWSLETTER_SMTP_URL is required when NEWSLETTER_TRANSPORT=smtp")
-        options = SmtpOptions.from_url(self.settings.smtp_url, timeout=10.0)
-        try:
-            with options.connect() as conn:
-                conn.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"the confirmation email could not be sent: {exc}", retryable=True) from None
+        with closing(self.services.transport()) as transport:
+            transport.send_message(message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,9 +12,8 @@ from starlette.routing import BaseRoute, Route
 from newsletter.audience.people.lists import list_summaries
 from newsletter.content.load import load_issue
 from newsletter.errors import ScheduleError
-from newsletter.render import render_issue
 from newsletter.schedule import sends as sending
-from newsletter.schedule.wakeups import add_wakeup
+from newsletter.schedule.scheduling import local_time, schedule_issue
 from newsletter.services import Services
 from newsletter.web import auth
 from newsletter.web.staff.issues import issue_path
@@ -25,14 +23,7 @@ ACTIONS = {"pause": sending.pause, "resume": sending.resume, "cancel": sending.c
 
 def parse_when(date: str, time: str, zone: str) -> datetime:
     """A date (YYYY-MM-DD) and time (HH:MM) in IANA time zone `zone` → an aware datetime."""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"unknown time zone {zone!r}") from None
-    try:
-        return datetime.fromisoformat(f"{date.strip()}T{time.strip()}").replace(tzinfo=tz)
-    except ValueError:
-        raise ScheduleError(f"cannot read the date {date!r} and time {time!r}") from None
+    return local_time(f"{date.strip()} {time.strip()}", zone)
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -79,21 +70,15 @@ def routes(services: Services) -> list[BaseRoute]:
     async def create(request: Request) -> Response:
         staff = auth.require_role(request, *auth.SCHEDULERS)
         form = await auth.checked_form(request)
-        slug = str(form.get("issue", ""))
-        when = parse_when(str(form.get("date", "")), str(form.get("time", "")), str(form.get("timezone", "")))
-        names = [str(v) for v in form.getlist("list")]
-        loaded = await run_in_threadpool(load_issue, issue_path(services, slug))
-        rendered = await run_in_threadpool(render_issue, loaded.issue, loaded.publication, slug=slug)
-        with services.sessions.begin() as session:
-            send = sending.create_send(
-                session, rendered, loaded.publication, list_names=names, at=when,
-                transport=services.settings.transport, created_by=staff.email,
-            )  # fmt: skip
-            session.flush()
-            send_id = send.id
-            session.expunge(send)
-        add_wakeup(services.engine, send)
-        return RedirectResponse(f"/admin/sends/{send_id}", status_code=303)
+        slug, zone = str(form.get("issue", "")), str(form.get("timezone", ""))
+        date, time = str(form.get("date", "")), str(form.get("time", ""))
+        parse_when(date, time, zone)  # a wrong date or zone is refused before the issue is read
+        scheduled = await run_in_threadpool(
+            schedule_issue, services.sessions, services.engine, issue_path(services, slug),
+            list_names=[str(v) for v in form.getlist("list")], at=f"{date} {time}", zone=zone,
+            transport=services.settings.transport, created_by=staff.email,
+        )  # fmt: skip
+        return RedirectResponse(f"/admin/sends/{scheduled.send_id}", status_code=303)
 
     async def send_page(request: Request) -> Response:
         auth.require_staff(request)
