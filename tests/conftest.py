@@ -147,8 +147,15 @@ def _empty_tables(database: MigratedDatabase) -> None:
             names = ", ".join(f'"{table.name}"' for table in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).all()
+            for name, _sql in triggers:  # the audit log refuses deletes: lift that for the clean-up only
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(tables):
                 conn.execute(delete(table))
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 @pytest.fixture
