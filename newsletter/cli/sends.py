@@ -15,12 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 from newsletter import clock, services
+from newsletter.cli.actor import by_option, cli_actor
+from newsletter.db.audit import Action, record
 from newsletter.errors import ScheduleError
 from newsletter.schedule import sends as sending
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from newsletter.db.tables import Send
     from newsletter.deliver.engine.run import Progress as RunProgress
     from newsletter.deliver.engine.run import SendRunner
     from newsletter.worker import ProgressFor
@@ -101,8 +104,16 @@ def progress_callbacks(bars: Progress | None) -> ProgressFor | None:
 @click.option("--at", "at", help='When, e.g. "2026-12-01 07:00" (publication time zone unless --tz).')
 @click.option("--tz", help="Time zone for --at (IANA name); default: the publication's.")
 @click.option("--test-to", help="Send now, only to these comma-separated addresses, marked as a test.")
+@click.option("--hide-from-archive", is_flag=True, help="Keep this send out of the public archive and feed.")
+@by_option
 def send_command(
-    issue: Path, lists: tuple[str, ...], at: str | None, tz: str | None, test_to: str | None
+    issue: Path,
+    lists: tuple[str, ...],
+    at: str | None,
+    tz: str | None,
+    test_to: str | None,
+    hide_from_archive: bool,
+    by: str | None,
 ) -> None:
     """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
     from newsletter.content.load import load_issue
@@ -113,12 +124,16 @@ def send_command(
         svc.ready_to_send().close()  # a wrong setting stops here, before anything is scheduled
         loaded = load_issue(issue)
         rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
+        actor = cli_actor(by)
         if test_to:
             with svc.sessions.begin() as session:
                 send = sending.create_test_send(
                     session, rendered, loaded.publication, addresses=test_to.split(","),
-                    transport=svc.settings.transport,
+                    transport=svc.settings.transport, created_by=actor.name,
+                    limit=svc.settings.test_send_max_recipients,
                 )  # fmt: skip
+                record(session, actor, Action.SEND_TEST, f"send {send.id}",
+                       {"issue": loaded.slug, "to": send.test_recipients})  # fmt: skip
             with closing(make_runner(svc)) as runner:
                 report = runner.run(send.id)
             click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
@@ -135,6 +150,11 @@ def send_command(
                 list_names=lists,
                 at=when,
                 transport=svc.settings.transport,
+                created_by=actor.name,
+                hide_from_archive=hide_from_archive,
+            )
+            record(
+                session, actor, Action.SEND_SCHEDULE, f"send {send.id}", _scheduled(send, loaded.slug, lists)
             )
         add_wakeup(svc.engine, send)
         local = (send.scheduled_at or clock.now()).astimezone(ZoneInfo(zone))
@@ -143,6 +163,12 @@ def send_command(
             f"scheduled {loaded.slug} to {targets} ({count} recipients now) for {local:%Y-%m-%d %H:%M %Z}"
         )
         click.echo(send.id)
+
+
+def _scheduled(send: Send, slug: str, lists: tuple[str, ...]) -> dict[str, object]:
+    """What a schedule audit row says: the issue, lists, time and archive choice."""
+    when = send.scheduled_at.isoformat() if send.scheduled_at else None
+    return {"issue": slug, "lists": list(lists), "at": when, "hide_from_archive": send.hide_from_archive}
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -178,14 +204,19 @@ def sends_command(limit: int) -> None:
     Console().print(table)
 
 
+STATE_ACTIONS = {"pause": Action.SEND_PAUSE, "resume": Action.SEND_RESUME, "cancel": Action.SEND_CANCEL}
+
+
 def _state_command(name: str, action: str, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("send")
-    def command(send: str) -> None:
+    @by_option
+    def command(send: str, by: str | None) -> None:
         with checked_services() as svc:
             with svc.sessions.begin() as session:
                 row = getattr(sending, action)(session, send)
                 status = row.status
+                record(session, cli_actor(by), STATE_ACTIONS[action], f"send {row.id}")
             if action == "resume":
                 from newsletter.schedule.wakeups import add_wakeup  # APScheduler: only when resuming
 
@@ -205,10 +236,14 @@ cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else 
 @click.option(
     "--requeue-unknown", is_flag=True, help="Send again to recipients whose outcome stayed unknown."
 )
-def reconcile_command(send: str, requeue_unknown: bool) -> None:
+@by_option
+def reconcile_command(send: str, requeue_unknown: bool, by: str | None) -> None:
     """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
     with checked_services() as svc, svc.sessions.begin() as session:
         unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
+        if requeued:
+            target = f"send {sending.get_send(session, send).id}"
+            record(session, cli_actor(by), Action.SEND_REQUEUE, target, {"requeued": requeued})
     click.echo(f"{unknown} unknown; {requeued} queued again")
 
 

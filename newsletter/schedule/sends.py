@@ -54,8 +54,12 @@ def create_send(
     transport: str,
     at: datetime | None = None,
     created_by: str = "",
+    hide_from_archive: bool = False,
 ) -> Send:
-    """Schedule `rendered` for the members of `list_names` at `at` (now when None)."""
+    """Schedule `rendered` for the members of `list_names` at `at` (now when None).
+
+    With `hide_from_archive` it never shows in the public archive or feed (sends to private lists never do).
+    """
     if not list_names:
         raise ScheduleError("a send needs at least one list (--list NAME)")
     lists = [get_list(session, name) for name in dict.fromkeys(list_names)]
@@ -64,6 +68,8 @@ def create_send(
         raise ScheduleError("the send time must carry a time zone")
     send = _new_send(rendered, publication, transport=transport, created_by=created_by)
     send.scheduled_at = when
+    if hide_from_archive:
+        send.hide_from_archive = True
     transition(send, SendStatus.SCHEDULED)
     session.add(send)
     session.flush()
@@ -80,11 +86,18 @@ def create_test_send(
     addresses: Sequence[str],
     transport: str,
     created_by: str = "",
+    limit: int | None = None,
 ) -> Send:
-    """A send to the given addresses only, marked as a test, due now; its deliveries exist at once."""
+    """A send to the given addresses only (at most `limit`), marked as a test, due now; its deliveries exist
+    at once."""
     emails = list(dict.fromkeys(normalise_email(a) for a in addresses if a.strip()))
     if not emails:
         raise ScheduleError("a test send needs at least one address (--test-to a@example.org)")
+    if limit is not None and len(emails) > limit:
+        raise ScheduleError(
+            f"a test send goes to at most {limit} addresses (NEWSLETTER_TEST_SEND_MAX_RECIPIENTS); "
+            f"{len(emails)} were given"
+        )
     send = _new_send(rendered, publication, transport=transport, created_by=created_by)
     send.is_test = True
     send.test_recipients = emails

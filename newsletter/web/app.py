@@ -12,15 +12,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from newsletter import services as services_module
+from newsletter.config import Settings
 from newsletter.errors import NewsletterError
+from newsletter.events.sendgrid_webhook import MAX_BODY_BYTES as WEBHOOK_MAX_BYTES
 from newsletter.services import Services
-from newsletter.web import public, staff, webhooks
+from newsletter.web import public, site, staff, webhooks
 from newsletter.web import reports as report_pages
 from newsletter.web.errors import handle_error
+from newsletter.web.guards import BodyLimit, HostGuard, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTE_FAMILIES: Sequence[Callable[[Services], list[BaseRoute]]] = (
@@ -44,9 +49,40 @@ def create_app(services: Services, *, close_services: bool = False) -> Starlette
 
     routes: list[BaseRoute] = [route for family in ROUTE_FAMILIES for route in family(services)]
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
-    app = Starlette(routes=routes, exception_handlers={NewsletterError: handle_error}, lifespan=lifespan)
+    middleware = [
+        Middleware(HostGuard, hosts=site.trusted_hosts(services.settings)),
+        Middleware(BodyLimit, limit_for=body_limits(services.settings)),
+    ]
+    app = GuardedApp(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={NewsletterError: handle_error},
+        lifespan=lifespan,
+    )
     app.state.services = services
     return app
+
+
+class GuardedApp(Starlette):
+    """Starlette with the security headers outside everything, so even its own 500 page carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    """The body-size limit of a path: the webhook's, the staff import's, other staff forms', public."""
+
+    def limit_for(path: str) -> int:
+        if path.startswith("/webhooks/"):
+            return WEBHOOK_MAX_BYTES
+        if path == "/admin/audience/import":
+            return settings.max_import_body_bytes
+        if path == "/admin" or path.startswith("/admin/"):
+            return settings.max_staff_body_bytes
+        return settings.max_public_body_bytes
+
+    return limit_for
 
 
 def app_from_environment() -> Starlette:

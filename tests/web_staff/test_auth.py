@@ -63,7 +63,7 @@ def test_login_sets_a_protected_cookie_and_returns_to_the_page_asked_for(
 def test_cookies_are_secure_on_any_other_host(staff_services: Services) -> None:
     add_staff(staff_services, "ed@example.org", "editor")
     with TestClient(
-        create_app(staff_services), base_url="https://news.example.org", follow_redirects=False
+        create_app(staff_services), base_url="https://e-alert.example.org", follow_redirects=False
     ) as client:
         page = client.get("/admin/login")
         response = client.post(

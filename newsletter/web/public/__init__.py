@@ -23,9 +23,11 @@ from newsletter.errors import InvalidToken, NewsletterError, NotFound, Suppresse
 from newsletter.events.own_unsubscribe import record_own_unsubscribe
 from newsletter.schedule.archive import archived_html, archived_issues
 from newsletter.services import Services
+from newsletter.web import site
 from newsletter.web.auth import RateLimiter, client_address
+from newsletter.web.guards import EMAIL_PAGE_CSP
 from newsletter.web.public.archive import atom_feed
-from newsletter.web.public.mailer import TransportConfirmationSender, publication
+from newsletter.web.public.mailer import TransportConfirmationSender
 from newsletter.web.templating import templates
 
 SUBSCRIBES_PER_MINUTE = 5
@@ -59,10 +61,6 @@ def _errors(handler: Handler) -> Handler:
     return wrapped
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _consent(request: Request, method: str) -> Consent:
     return Consent(
         method=method, source="web", ip=client_address(request), user_agent=request.headers.get("user-agent")
@@ -73,6 +71,7 @@ def routes(services: Services) -> list[BaseRoute]:
     """Every public route."""
     limiter = RateLimiter(SUBSCRIBES_PER_MINUTE)
     mailer = TransportConfirmationSender(services.settings)
+    base = site.base_url(services.settings)  # every absolute link: never from the request's Host header
 
     def public_lists() -> list[Any]:
         with services.sessions() as session:
@@ -95,7 +94,6 @@ def routes(services: Services) -> list[BaseRoute]:
             error = "Enter your email address and choose a list."
             context = {"lists": public_lists(), "error": error, "email": email}
             return _page(request, "subscribe.html", context, 400)
-        base = _base(request)
         with services.sessions() as session:
             outcome = optin.subscribe(
                 session,
@@ -185,16 +183,16 @@ def routes(services: Services) -> list[BaseRoute]:
     async def archive_feed(request: Request) -> Response:
         with services.sessions() as session:
             issues = archived_issues(session, limit=50)
-        title = publication(services.settings.publications_dir).name
+        title = site.publication(services.settings.publications_dir).name
         updated = issues[0].sent_at if issues else clock.now()
-        body = atom_feed(issues, title=title, base_url=_base(request), updated=updated)
+        body = atom_feed(issues, title=title, base_url=base, updated=updated)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @_errors
     async def archive_issue(request: Request) -> Response:
         with services.sessions() as session:
-            html = archived_html(session, request.path_params["slug"], _base(request))
-        return HTMLResponse(html)
+            html = archived_html(session, request.path_params["slug"])
+        return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_PAGE_CSP})
 
     async def root(_request: Request) -> Response:
         return RedirectResponse("/subscribe", status_code=303)

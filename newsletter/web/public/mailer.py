@@ -5,24 +5,13 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from functools import lru_cache
-from pathlib import Path
 
 from newsletter.config import Settings
-from newsletter.content.load import load_publication
 from newsletter.content.schema import Publication
 from newsletter.deliver.transports.smtp import SmtpOptions
 from newsletter.errors import ConfigError, DeliveryError
 from newsletter.web.public import sendgrid_mail
-
-
-@lru_cache(maxsize=4)
-def publication(directory: Path) -> Publication:
-    """The publication in `directory` (the first *.yaml by name): sender, name, address for public pages."""
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        raise ConfigError(f"NEWSLETTER_PUBLICATIONS_DIR: no publication file in {directory}")
-    return load_publication(files[0])[0]
+from newsletter.web.site import publication
 
 
 def confirmation_message(

@@ -22,6 +22,7 @@ from newsletter.render.sample import sample_values
 from newsletter.schedule.sends import create_test_send
 from newsletter.services import Services
 from newsletter.web import auth
+from newsletter.web.guards import EMAIL_PAGE_CSP
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -116,7 +117,8 @@ def routes(services: Services) -> list[BaseRoute]:
         loaded = await run_in_threadpool(load_issue, issue_path(services, slug))
         rendered = await run_in_threadpool(_render, loaded)
         html, _text = merge(rendered, sample_values(loaded.publication, slug))
-        headers = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "sandbox allow-popups"}
+        csp = f"{EMAIL_PAGE_CSP}; frame-ancestors 'self'"
+        headers = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": csp}
         return HTMLResponse(html, headers=headers)
 
     async def test_send(request: Request) -> Response:

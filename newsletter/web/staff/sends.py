@@ -73,6 +73,7 @@ def routes(services: Services) -> list[BaseRoute]:
         context = {
             "slug": slug, "subject": loaded.issue.subject, "lists": names, "count": count,
             "when": when, "date": date, "time": time, "zone": zone,
+            "hide_from_archive": form.get("hide_from_archive") == "1",
         }  # fmt: skip
         return auth.page(request, "staff/send_confirm.html", context)
 
@@ -88,6 +89,7 @@ def routes(services: Services) -> list[BaseRoute]:
             send = sending.create_send(
                 session, rendered, loaded.publication, list_names=names, at=when,
                 transport=services.settings.transport, created_by=staff.email,
+                hide_from_archive=form.get("hide_from_archive") == "1",
             )  # fmt: skip
             session.flush()
             send_id = send.id
