@@ -83,10 +83,9 @@ def test_a_wrong_password_is_refused_and_logins_are_rate_limited(
             "/admin/login",
             data={"csrf_token": token, "email": "ed@example.org", "password": "wrong password!"},
         ).status_code
-        for _ in range(11)
+        for _ in range(6)
     ]
-    assert statuses[:10] == [400] * 10
-    assert statuses[10] == 429
+    assert statuses == [400] * 5 + [429]  # five failures per account, then a wait (see test_sessions.py)
     assert "newsletter_staff" not in staff_client.cookies
 
 
