@@ -62,8 +62,15 @@ class RecordingSender:
 
     sent: list[dict[str, str | None]] = field(default_factory=list)
 
+    notices: list[dict[str, str | bool | None]] = field(default_factory=list)
+
     def send_confirmation(self, *, to: str, name: str | None, list_name: str, confirm_url: str) -> None:
         self.sent.append({"to": to, "name": name, "list_name": list_name, "confirm_url": confirm_url})
+
+    def send_subscribed_notice(
+        self, *, to: str, name: str | None, list_name: str, manage_url: str, already: bool
+    ) -> None:
+        self.notices.append({"to": to, "list_name": list_name, "manage_url": manage_url, "already": already})
 
     @property
     def last_token(self) -> str:

@@ -7,6 +7,7 @@ A GET never changes anything: confirm and unsubscribe pages show a button that P
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from html import escape
 from typing import Any
 
@@ -94,8 +95,9 @@ def routes(services: Services) -> list[BaseRoute]:
             error = "Enter your email address and choose a list."
             context = {"lists": public_lists(), "error": error, "email": email}
             return _page(request, "subscribe.html", context, 400)
-        with services.sessions() as session:
-            outcome = optin.subscribe(
+        # A bounced, complained or erased address is mailed nothing and hears what everyone hears.
+        with services.sessions() as session, suppress(Suppressed):
+            optin.subscribe(
                 session,
                 services.tokens,
                 mailer,
@@ -104,9 +106,10 @@ def routes(services: Services) -> list[BaseRoute]:
                 consent=_consent(request, "form"),
                 confirm_url=lambda token: f"{base}/subscribe/confirm/{token}",
                 name=name,
+                manage_url=lambda token: f"{base}/preferences/{token}",
             )
-        template = "subscribe_sent.html" if outcome == "confirmation_sent" else "subscribed.html"
-        return _page(request, template, {"outcome": outcome})
+        # New, pending, subscribed or suppressed: one answer; only the email (or its absence) differs.
+        return _page(request, "subscribe_sent.html", {})
 
     @_errors
     async def confirm_page(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The double opt-in email: a ConfirmationSender over the configured transport (SMTP, SendGrid, outbox)."""
+"""The double opt-in email and the subscribed notice: a ConfirmationSender over the configured transport
+(SMTP, SendGrid, outbox)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,25 @@ def confirmation_message(
     return message
 
 
+def subscribed_message(
+    pub: Publication, *, to: str, name: str | None, list_name: str, url: str, already: bool
+) -> EmailMessage:
+    """The notice to someone subscribed at once, or already: plain text with their preferences link."""
+    message = EmailMessage()
+    message["Subject"] = f"You are subscribed to {list_name}"
+    message["From"] = formataddr((pub.sender.name, pub.sender.email))
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain=pub.sender.email.rpartition("@")[2])
+    greeting = f"Hello {name}," if name else "Hello,"
+    state = "were already subscribed" if already else "are now subscribed"
+    message.set_content(
+        f"{greeting}\n\nSomeone (we hope you) asked to subscribe this address to {list_name} from "
+        f"{pub.organization}. You {state}: there is nothing to do.\n\nChoose what you receive, or leave, "
+        f"here:\n\n{url}\n\n{pub.organization}, {pub.postal_address}\n"
+    )
+    return message
+
+
 class TransportConfirmationSender:
     """Sends confirmation emails with the configured transport: SMTP, SendGrid, or a file in the outbox."""
 
@@ -42,6 +62,19 @@ class TransportConfirmationSender:
         """Send one confirmation email containing `confirm_url`."""
         pub = publication(self.settings.publications_dir)
         message = confirmation_message(pub, to=to, name=name, list_name=list_name, url=confirm_url)
+        self._deliver(pub, message)
+
+    def send_subscribed_notice(
+        self, *, to: str, name: str | None, list_name: str, manage_url: str, already: bool
+    ) -> None:
+        """Send the notice that someone is subscribed (now or already), with their preferences link."""
+        pub = publication(self.settings.publications_dir)
+        message = subscribed_message(
+            pub, to=to, name=name, list_name=list_name, url=manage_url, already=already
+        )
+        self._deliver(pub, message)
+
+    def _deliver(self, pub: Publication, message: EmailMessage) -> None:
         if self.settings.transport == "smtp":
             self._smtp(message)
         elif self.settings.transport == "sendgrid":
