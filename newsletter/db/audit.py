@@ -102,7 +102,7 @@ def entries(
     if since is not None:
         query = query.where(AuditEntry.occurred_at >= since)
     if actor:
-        query = query.where(AuditEntry.actor == actor.strip().lower())
+        query = query.where(AuditEntry.actor == actor.replace("\x00", "").strip().lower())
     if actions:
         query = query.where(AuditEntry.action.in_(list(actions)))
     return list(session.scalars(query))

@@ -7,6 +7,7 @@ snapshot of it, merged with neutral values (no reader's name or address; links t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from newsletter.errors import NotFound
 from newsletter.render import merge
 from newsletter.schedule.snapshot import publication_of, rendered_of
 
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_SLUG = 200  # Send.issue_slug's length
 _TO_LISTS = select(SendList.send_id).where(SendList.send_id == Send.id).exists()
 _TO_A_PRIVATE_LIST = (
     select(SendList.send_id)
@@ -85,6 +88,8 @@ def neutral_values(base_url: str, slug: str) -> dict[str, str]:
 def archived_html(session: Session, slug: str) -> str:
     """The newest sent snapshot of `slug` as HTML, merged with neutral values linking to its publication's
     site (`web_base_url`); NotFound otherwise."""
+    if len(slug) > MAX_SLUG or not SLUG.fullmatch(slug):
+        raise NotFound("there is no sent issue at this address")
     send = session.scalars(
         select(Send).where(Send.issue_slug == slug, *ARCHIVED).order_by(Send.id.desc()).limit(1)
     ).first()

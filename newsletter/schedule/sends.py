@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from newsletter.render import RenderedIssue
 from newsletter.schedule.snapshot import snapshot_fields
 from newsletter.schedule.states import transition
 
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a row can have (BIGINT); a larger number names no send."""
+PUBLIC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+"""What a send's public id looks like (`db.tables.new_public_id`)."""
 OPEN_STATES = ("pending", "sending")
 """Delivery statuses not yet settled ("sending": rows of the pre-batch design only)."""
 
@@ -130,13 +135,16 @@ def _new_send(rendered: RenderedIssue, publication: Publication, *, transport: s
 
 
 def get_send(session: Session, ref: str | int, *, for_update: bool = False) -> Send:
-    """A send by numeric id or public id; NotFound otherwise."""
+    """A send by numeric id or public id; NotFound otherwise (also for ids no row could have)."""
     text = str(ref).strip()
-    query = (
-        select(Send).where(Send.id == int(text))
-        if text.isdigit()
-        else select(Send).where(Send.public_id == text)
-    )
+    if text.isascii() and text.isdecimal():
+        if int(text) > MAX_ROW_ID:
+            raise NotFound(f"no send {text[:40]!r} (see `newsletter sends`)")
+        query = select(Send).where(Send.id == int(text))
+    elif PUBLIC_ID_PATTERN.fullmatch(text):
+        query = select(Send).where(Send.public_id == text)
+    else:
+        raise NotFound(f"no send {text[:40]!r} (see `newsletter sends`)")
     if for_update:
         query = query.with_for_update()
     send = session.scalars(query).first()

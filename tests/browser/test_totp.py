@@ -76,6 +76,14 @@ def test_enable_totp_then_sign_in_with_a_code_a_wrong_code_and_a_recovery_code_o
     with live_app.services.sessions() as session:
         actions = [e.action for e in reversed(entries(session, actor=EMAIL))]
     assert actions == [
-        "login", "user.totp_enable", "logout", "login", "logout",
-        "login.failed", "user.recovery_code_used", "login", "logout", "login.failed",
-    ]  # fmt: skip
+        "login",
+        "user.totp_enable",
+        "logout",
+        "login",
+        "logout",
+        "login.failed",
+        "user.recovery_code_used",
+        "login",
+        "logout",
+        "login.failed",
+    ]

@@ -25,8 +25,17 @@ def test_users_lifecycle_from_the_cli_is_audited_and_ends_sessions(
     cli_env: str, session_factory: sessionmaker[Session]
 ) -> None:
     run("users", "add", "ed@example.org", "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
-    run("users", "add", "admin@example.org", "--role", "admin", "--password-stdin", "--by", "dana",
-        stdin=PASSWORD + "\n")  # fmt: skip
+    run(
+        "users",
+        "add",
+        "admin@example.org",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--by",
+        "dana",
+        stdin=PASSWORD + "\n",
+    )
     with session_factory() as session:
         editor = accounts.find_user(session, "ed@example.org").id
         start_session(session, editor)

@@ -36,8 +36,12 @@ def test_every_reader_gets_the_same_page_and_only_the_mail_differs(
         erase_subscriber(session, "gone@example.org")
     staff_client.post("/subscribe", data={"email": "pending@example.org", "list": daily})  # now pending
 
-    asked = [("new@example.org", daily), ("pending@example.org", daily), ("member@example.org", daily),
-             ("gone@example.org", daily)]  # fmt: skip
+    asked = [
+        ("new@example.org", daily),
+        ("pending@example.org", daily),
+        ("member@example.org", daily),
+        ("gone@example.org", daily),
+    ]
     answers = {who: staff_client.post("/subscribe", data={"email": who, "list": lst}) for who, lst in asked}
     with TestClient(create_app(staff_services), base_url=BASE_URL) as other:  # its own per-minute limit
         for who in ("weekly-new@example.org", "weekly-member@example.org"):

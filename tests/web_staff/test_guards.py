@@ -170,8 +170,19 @@ def served_app(database_url: str, tmp_path: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
     env = {**os.environ, "NEWSLETTER_DATABASE_URL": database_url, "NEWSLETTER_SECRET_KEY": "test-secret"}
     env.pop("NEWSLETTER_CONFIG_FILE", None)
-    command = [sys.executable, "-m", "uvicorn", "--factory", "newsletter.web.app:app_from_environment",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "newsletter.web.app:app_from_environment",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, env=env, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 20

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsletter.audience.people.lists import list_summaries
 from newsletter.content.load import load_issue
+from newsletter.db.audit import Action, record
 from newsletter.errors import ScheduleError
 from newsletter.render import render_issue
 from newsletter.schedule import sends as sending
@@ -21,6 +22,7 @@ from newsletter.web import auth
 from newsletter.web.staff.issues import issue_path
 
 ACTIONS = {"pause": sending.pause, "resume": sending.resume, "cancel": sending.cancel}
+AUDITED = {"pause": Action.SEND_PAUSE, "resume": Action.SEND_RESUME, "cancel": Action.SEND_CANCEL}
 
 
 def parse_when(date: str, time: str, zone: str) -> datetime:
@@ -83,16 +85,18 @@ def routes(services: Services) -> list[BaseRoute]:
         slug = str(form.get("issue", ""))
         when = parse_when(str(form.get("date", "")), str(form.get("time", "")), str(form.get("timezone", "")))
         names = [str(v) for v in form.getlist("list")]
+        hidden = form.get("hide_from_archive") == "1"
         loaded = await run_in_threadpool(load_issue, issue_path(services, slug))
         rendered = await run_in_threadpool(render_issue, loaded.issue, loaded.publication, slug=slug)
         with services.sessions.begin() as session:
             send = sending.create_send(
                 session, rendered, loaded.publication, list_names=names, at=when,
-                transport=services.settings.transport, created_by=staff.email,
-                hide_from_archive=form.get("hide_from_archive") == "1",
+                transport=services.settings.transport, created_by=staff.email, hide_from_archive=hidden,
             )  # fmt: skip
             session.flush()
             send_id = send.id
+            details = {"issue": slug, "lists": names, "at": when.isoformat(), "hide_from_archive": hidden}
+            record(session, auth.actor(request), Action.SEND_SCHEDULE, f"send {send_id}", details)
             session.expunge(send)
         add_wakeup(services.engine, send)
         return RedirectResponse(f"/admin/sends/{send_id}", status_code=303)
@@ -127,6 +131,7 @@ def routes(services: Services) -> list[BaseRoute]:
         with services.sessions.begin() as session:
             send = ACTIONS[verb](session, request.path_params["ref"])
             send_id = send.id
+            record(session, auth.actor(request), AUDITED[verb], f"send {send_id}")
         return RedirectResponse(f"/admin/sends/{send_id}", status_code=303)
 
     return [
