@@ -96,6 +96,17 @@ def end_session(session: Session, token: str) -> int | None:
     return staff_id
 
 
+def purge_expired(session: Session, timeouts: Timeouts) -> int:
+    """Delete every session past its idle or absolute timeout (browsers that never came back); commits."""
+    now = clock.now()
+    stale = (StaffSession.last_seen_at < now - timeouts.idle) | (
+        StaffSession.created_at < now - timeouts.absolute
+    )
+    removed = session.execute(delete(StaffSession).where(stale)).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    return int(removed or 0)
+
+
 def open_sessions(session: Session, staff_id: int) -> int:
     """How many sessions an account has open (for tests and the admin page)."""
     return len(session.scalars(select(StaffSession.id).where(StaffSession.staff_id == staff_id)).all())

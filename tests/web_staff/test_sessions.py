@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from newsletter.db.audit import Actor
 from newsletter.services import Services
 from newsletter.staff import accounts
+from newsletter.staff.sessions import open_sessions
 from newsletter.web.app import create_app
 from web_staff.helpers import BASE_URL, PASSWORD, add_staff, csrf_of, log_in, make_services
 
@@ -193,3 +194,17 @@ def test_failures_from_one_address_across_accounts_are_limited_per_ip(
     statuses = [_attempt(client, f"guess{i}@example.org", "password guess") for i in range(5)]
     assert statuses == [400] * 4 + [429]
     assert _attempt(client, "ed@example.org", PASSWORD) == 429
+
+
+def test_sessions_of_browsers_that_never_came_back_are_removed_at_the_next_login(
+    staff_client: TestClient, staff_services: Services, frozen_clock: FrozenClock
+) -> None:
+    add_staff(staff_services, "ed@example.org", "editor")
+    add_staff(staff_services, "pub@example.org", "publisher")
+    log_in(staff_client, "ed@example.org")
+    frozen_clock.advance(hours=2)
+    with _other_client(staff_services) as other:
+        log_in(other, "pub@example.org")
+    with staff_services.sessions() as session:
+        assert open_sessions(session, accounts.find_user(session, "ed@example.org").id) == 0
+        assert open_sessions(session, accounts.find_user(session, "pub@example.org").id) == 1

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from newsletter.db.audit import Action, record
 from newsletter.services import Services
 from newsletter.staff.login import Client, LoginLimits, LoginResult, code_step, password_step
-from newsletter.staff.sessions import end_session
+from newsletter.staff.sessions import end_session, purge_expired
 from newsletter.web import auth
 from newsletter.web.templating import templates
 
@@ -89,6 +89,10 @@ def routes(services: Services) -> list[BaseRoute]:
         auth.delete_cookie(request, response, PENDING_COOKIE, path=LOGIN_PATH)
         return response
 
+    def purge() -> None:
+        with services.sessions() as session:
+            purge_expired(session, auth.timeouts(services))
+
     async def login_page(request: Request) -> Response:
         return form_page(request, "staff/login.html")
 
@@ -103,6 +107,7 @@ def routes(services: Services) -> list[BaseRoute]:
 
         result = await run_in_threadpool(attempt)
         if result.staff is not None:
+            await run_in_threadpool(purge)
             return signed_in(request, result, next_page)
         if result.pending_id is None:
             return refused(request, "staff/login.html", result, next_page)
