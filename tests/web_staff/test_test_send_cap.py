@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.testclient import TestClient
-from web_staff.helpers import add_staff, csrf_of, log_in
 
 from newsletter.services import Services
+from web_staff.helpers import add_staff, csrf_of, log_in
 
 ISSUE = "2026-11-20-muscle-loss-culprit"
 
