@@ -27,7 +27,6 @@ class Action(StrEnum):
 
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"
-    LOGIN_REFUSED = "login.refused"  # throttled: too many failures; the password was not checked
     LOGOUT = "logout"
     SEND_SCHEDULE = "send.schedule"
     SEND_APPROVE = "send.approve"

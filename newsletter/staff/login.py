@@ -4,8 +4,8 @@ Failed attempts are audit rows (`login.failed`, with the address typed and the c
 throttle reads them back, so it holds across processes and restarts. Past `per_account` failures for one
 account (since its last successful sign-in) or `per_ip` failures from one address within the hour,
 each further attempt must wait twice as long as the one before (30 s, 60 s, ... up to 15 minutes).
-Successful sign-ins are never counted. A refused attempt is logged as `login.refused`, checks nothing
-and does not lengthen the wait.
+Successful sign-ins are never counted. A refused attempt checks nothing, does not lengthen the wait and
+writes no row (it costs nothing, so logging it would let anyone fill the log).
 """
 
 from __future__ import annotations
@@ -83,8 +83,6 @@ def password_step(
     actor = Actor(account or "(blank)", "staff", client.ip)
     wait = wait_needed(session, account, client, limits)
     if wait:
-        record(session, actor, Action.LOGIN_REFUSED, account, {"wait_seconds": wait})
-        session.commit()
         return LoginResult(wait_seconds=wait)
     user = password_matches(session, account, password)
     if user is None:
@@ -105,8 +103,6 @@ def code_step(session: Session, staff_id: int, code: str, client: Client, limits
     actor = Actor(user.email, "staff", client.ip)
     wait = wait_needed(session, user.email, client, limits)
     if wait:
-        record(session, actor, Action.LOGIN_REFUSED, user.email, {"wait_seconds": wait})
-        session.commit()
         return LoginResult(wait_seconds=wait, pending_id=staff_id)
     kind = check_second_factor(session, user, code)
     if kind is None:

@@ -33,7 +33,7 @@ from newsletter.services import Services
 from newsletter.staff import Staff
 from newsletter.staff.sessions import Timeouts, resume_session
 from newsletter.staff.totp import totp_required
-from newsletter.web.site import is_loopback
+from newsletter.web.site import base_url, is_loopback
 from newsletter.web.templating import templates
 
 SESSION_COOKIE = "newsletter_staff"
@@ -193,12 +193,16 @@ def csrf_token(request: Request) -> str:
 
 
 def check_origin(request: Request) -> None:
-    """403 unless the request's Origin (or, lacking it, Referer) is this site; neither sent is allowed."""
+    """403 unless the request's Origin (or, lacking it, Referer) is this site; neither sent is allowed.
+
+    This site is the Host the request came to, or the publication's `web_base_url` (a proxy in front may
+    pass its own Host on to the app).
+    """
     source = request.headers.get("origin") or request.headers.get("referer")
     if source is None:
         return
-    parts = urlsplit(source)
-    if source == "null" or parts.netloc.lower() != request.headers.get("host", "").lower():
+    ours = {request.headers.get("host", "").lower(), urlsplit(base_url(services_of(request).settings)).netloc}
+    if source == "null" or urlsplit(source).netloc.lower() not in ours:
         raise HTTPException(403, "This form was sent from another site.")
 
 

@@ -139,6 +139,12 @@ def test_a_login_form_token_works_only_with_its_own_browser_cookie_and_origin(
     evil = {"Origin": "https://attacker.example"}
     assert staff_client.post("/admin/login", data=form, headers=evil).status_code == 403
     assert staff_client.post("/admin/login", data=form, headers={"Origin": BASE_URL}).status_code == 303
+    proxied = {"Origin": "https://e-alert.example.org"}  # a proxy in front passing its own Host on
+    token = csrf_of(staff_client.get("/admin/issues").text)
+    assert staff_client.post("/admin/logout", data={"csrf_token": token}, headers=proxied).status_code == 303
+    staff_client.post(
+        "/admin/login", data=form | {"csrf_token": csrf_of(staff_client.get("/admin/login").text)}
+    )
     token = csrf_of(staff_client.get("/admin/issues").text)
     assert staff_client.post("/admin/logout", data={"csrf_token": token}, headers=evil).status_code == 403
 
