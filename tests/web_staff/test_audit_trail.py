@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from events.helpers import make_send
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -72,7 +73,14 @@ def test_every_staff_action_is_in_the_audit_log_with_who_when_what_and_where(
     assert staff_client.post("/admin/logout", data={"csrf_token": token}).status_code == 303
 
     # the command line: schedule, a test send, import, export, erase, a user change (the OS user, or --by)
-    _cli("send", str(ISSUE_FILE), "--list", "e-Alert", "--at", "2030-01-02 07:00", "--by", "dana")
+    scheduled = _cli("send", str(ISSUE_FILE), "--list", "e-Alert", "--at", "2030-01-02 07:00", "--by", "dana")
+    cli_send = scheduled.split()[-1]
+    for verb in ("pause", "resume", "cancel"):
+        _cli(verb, cli_send)
+    with session_factory() as session:
+        unknown_send, _ = make_send(session, ["u@example.org"], statuses={0: "unknown"})
+        session.commit()
+    _cli("reconcile", str(unknown_send), "--requeue-unknown")
     _cli("send", str(ISSUE_FILE), "--test-to", "t@example.org")
     Path("more.csv").write_text("email\nmore@example.org\n", encoding="utf-8")
     _cli("subscribers", "import", "more.csv", "--list", "e-Alert", "--quiet")
@@ -111,6 +119,10 @@ def test_every_staff_action_is_in_the_audit_log_with_who_when_what_and_where(
     }
     assert cli == [
         ("send.schedule", "dana", host),
+        ("send.pause", me, host),
+        ("send.resume", me, host),
+        ("send.cancel", me, host),
+        ("send.requeue", me, host),
         ("send.test", me, host),
         ("audience.import", me, host),
         ("audience.export", me, host),

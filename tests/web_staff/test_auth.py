@@ -27,6 +27,10 @@ STAFF_URLS = [
     "/admin/sends/1/report",
     "/admin/sends/1/report.json",
     "/admin/sends/1/report.csv",
+    "/admin/account",
+    "/admin/account/totp",
+    "/admin/users",
+    "/admin/audit",
 ]
 
 
