@@ -62,6 +62,26 @@ class Settings(BaseSettings):
         None, ge=1, le=65535, validation_alias=_env("NEWSLETTER_WORKER_METRICS_PORT")
     )
     worker_metrics_host: str = Field("127.0.0.1", validation_alias=_env("NEWSLETTER_WORKER_METRICS_HOST"))
+    # Web app hardening (README "Security"): hosts, sessions, logins, request sizes, test sends.
+    trusted_hosts: str = Field("", validation_alias=_env("NEWSLETTER_TRUSTED_HOSTS"))
+    session_idle_minutes: int = Field(60, ge=1, validation_alias=_env("NEWSLETTER_SESSION_IDLE_MINUTES"))
+    session_max_hours: int = Field(12, ge=1, validation_alias=_env("NEWSLETTER_SESSION_MAX_HOURS"))
+    login_failures_per_account: int = Field(
+        5, ge=1, validation_alias=_env("NEWSLETTER_LOGIN_FAILURES_PER_ACCOUNT")
+    )
+    login_failures_per_ip: int = Field(20, ge=1, validation_alias=_env("NEWSLETTER_LOGIN_FAILURES_PER_IP"))
+    max_public_body_bytes: int = Field(
+        64 * 1024, ge=1024, validation_alias=_env("NEWSLETTER_MAX_PUBLIC_BODY_BYTES")
+    )
+    max_staff_body_bytes: int = Field(
+        1024 * 1024, ge=1024, validation_alias=_env("NEWSLETTER_MAX_STAFF_BODY_BYTES")
+    )
+    max_import_body_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024, validation_alias=_env("NEWSLETTER_MAX_IMPORT_BODY_BYTES")
+    )
+    test_send_max_recipients: int = Field(
+        20, ge=1, validation_alias=_env("NEWSLETTER_TEST_SEND_MAX_RECIPIENTS")
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -86,6 +106,20 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql", "postgres"}:
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for host in split_hosts(value):
+            if not all(part.isalnum() or part in "-.*[]:" for part in host):
+                raise ValueError(
+                    f"{host!r} is not a host name (comma-separated names, *.example.org allowed)"
+                )
+        return value
+
+    def extra_trusted_hosts(self) -> list[str]:
+        """NEWSLETTER_TRUSTED_HOSTS as a list (added to the publication's host and loopback names)."""
+        return split_hosts(self.trusted_hosts)
 
     @field_validator("smtp_url")
     @classmethod
@@ -128,6 +162,11 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_urlsafe(48) + "\n")
         return self.secret_key_file
+
+
+def split_hosts(value: str) -> list[str]:
+    """Comma- or space-separated host names, lower-cased."""
+    return [part.strip().lower() for part in value.replace(",", " ").split() if part.strip()]
 
 
 _ENV_NAMES = {

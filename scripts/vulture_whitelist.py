@@ -91,6 +91,14 @@ doi
 pmid
 issn
 fine_print
+qr_svg_data_uri  # the account page's QR code image
 
 # An issue given as text rather than a file: the staff console's browser editor (issue 17) loads drafts with it.
 load_issue_text
+
+# Columns kept for the record and read by people (through the database), not by code.
+password_changed_at
+updated_by
+
+# Recorded by approvals (issue 12): the audit log's action names are complete before every action exists.
+SEND_APPROVE

@@ -63,8 +63,15 @@ class RecordingSender:
 
     sent: list[dict[str, str | None]] = field(default_factory=list)
 
+    notices: list[dict[str, str | bool | None]] = field(default_factory=list)
+
     def send_confirmation(self, *, to: str, name: str | None, list_name: str, confirm_url: str) -> None:
         self.sent.append({"to": to, "name": name, "list_name": list_name, "confirm_url": confirm_url})
+
+    def send_subscribed_notice(
+        self, *, to: str, name: str | None, list_name: str, manage_url: str, already: bool
+    ) -> None:
+        self.notices.append({"to": to, "list_name": list_name, "manage_url": manage_url, "already": already})
 
     @property
     def last_token(self) -> str:
@@ -148,8 +155,15 @@ def _empty_tables(database: MigratedDatabase) -> None:
             names = ", ".join(f'"{table.name}"' for table in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).all()
+            for name, _sql in triggers:  # the audit log refuses deletes: lift that for the clean-up only
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(tables):
                 conn.execute(delete(table))
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 @pytest.fixture

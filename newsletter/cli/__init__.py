@@ -66,6 +66,10 @@ COMMANDS = {
         "Run the web app (POST /webhooks/sendgrid, report pages) with uvicorn.",
     ),
     "users": LazyCommand("newsletter.cli.users:users_group", "Staff accounts for the web app."),
+    "audit": LazyCommand(
+        "newsletter.cli.audit:audit_command",
+        "Show the audit log of staff actions, newest first: when, who (kind, from where), action, target.",
+    ),
 }
 """Every top-level command: its module is imported only when the command runs (tests check the help lines)."""
 

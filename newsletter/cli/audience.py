@@ -18,7 +18,9 @@ from newsletter.audience.csvimport import importer
 from newsletter.audience.csvimport.importer import ProgressCallback
 from newsletter.audience.people import lists as list_store
 from newsletter.audience.people import subscribers as people
+from newsletter.cli.actor import by_option, cli_actor
 from newsletter.config import load_settings
+from newsletter.db.audit import Action, record
 from newsletter.db.session import describe_url
 from newsletter.errors import ImportFileError
 from newsletter.services import build, ready
@@ -120,7 +122,8 @@ def subscribers_add(email: str, list_name: str, name: str | None) -> None:
     help="Where to write rejected rows (default: FILE.rejects.csv beside FILE).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: bool) -> None:
+@by_option
+def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: bool, by: str | None) -> None:
     """Import subscribers from FILE (CSV with a header row and an email column)."""
     if file.exists() and not file.is_file():  # a pipe or a device: read once, it could not be resumed
         raise ImportFileError(f"{file}: not a regular file (a pipe or a device); save the CSV to a file")
@@ -128,6 +131,10 @@ def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: 
         raise ImportFileError(f"--rejects {rejects}: the folder {rejects.parent} does not exist")
     with _session() as session, _progress(quiet) as progress:
         report = importer.import_csv(session, file, list_name, rejects_path=rejects, progress=progress)
+        details = {"file": str(file), "rows": report.rows, "added": report.added, "updated": report.updated,
+                   "rejected": report.rejected, "suppressed": report.suppressed}  # fmt: skip
+        record(session, cli_actor(by), Action.IMPORT, f"list {list_name}", details)
+        session.commit()
     click.echo(
         f"Read {report.rows} rows from {report.file} into {report.list_name}: "
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
@@ -174,7 +181,8 @@ def _progress(quiet: bool) -> Iterator[ProgressCallback]:
     default=None,
     help="File to write (default: standard output).",
 )
-def subscribers_export(list_name: str, out: Path | None) -> None:
+@by_option
+def subscribers_export(list_name: str, out: Path | None, by: str | None) -> None:
     """Export a list's members as CSV (formula-like cells are prefixed with ')."""
     with _session() as session:
         if out is None:
@@ -182,6 +190,9 @@ def subscribers_export(list_name: str, out: Path | None) -> None:
         else:
             with out.open("w", encoding="utf-8", newline="") as handle:
                 count = exporter.export_list(session, list_name, handle)
+        where = str(out) if out else "standard output"
+        record(session, cli_actor(by), Action.EXPORT, f"list {list_name}", {"members": count, "to": where})
+        session.commit()
     click.echo(f"Exported {count} members of {list_name} to {out or 'standard output'}.", err=True)
 
 
@@ -240,13 +251,14 @@ def subscribers_unsubscribe(email: str, list_name: str | None) -> None:
 @subscribers.command("delete")
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def subscribers_delete(email: str, yes: bool) -> None:
+@by_option
+def subscribers_delete(email: str, yes: bool, by: str | None) -> None:
     """Erase EMAIL (GDPR): delete everything, keep only a hash so they are never mailed again."""
     address = normalise_email(email)
     if not yes:
         click.confirm(f"Erase {address} and all their data? This cannot be undone", abort=True)
     with _session() as session:
-        existed = people.erase_subscriber(session, address)
+        existed = people.erase_subscriber(session, address, by=cli_actor(by))
     if existed:
         click.echo(f"Erased {address}; only a hashed suppression remains.")
     else:

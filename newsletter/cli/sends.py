@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from newsletter import services
+from newsletter.cli.actor import by_option, cli_actor
+from newsletter.db.audit import Action, Actor, record
 from newsletter.schedule import sends as sending
 
 if TYPE_CHECKING:
@@ -82,8 +84,16 @@ def progress_callbacks(bars: Progress | None) -> ProgressFor | None:
 @click.option("--at", "at", help='When, e.g. "2026-12-01 07:00" (publication time zone unless --tz).')
 @click.option("--tz", help="Time zone for --at (IANA name); default: the publication's.")
 @click.option("--test-to", help="Send now, only to these comma-separated addresses, marked as a test.")
+@click.option("--hide-from-archive", is_flag=True, help="Keep this send out of the public archive and feed.")
+@by_option
 def send_command(
-    issue: Path, lists: tuple[str, ...], at: str | None, tz: str | None, test_to: str | None
+    issue: Path,
+    lists: tuple[str, ...],
+    at: str | None,
+    tz: str | None,
+    test_to: str | None,
+    hide_from_archive: bool,
+    by: str | None,
 ) -> None:
     """Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last."""
     from newsletter.schedule.scheduling import schedule_issue, time_zone
@@ -92,12 +102,13 @@ def send_command(
         time_zone(tz)  # a wrong zone stops here, before anything is read or checked
     with services.build() as svc:
         svc.ready_to_send().close()  # a wrong setting stops here, before anything is scheduled
+        actor = cli_actor(by)
         if test_to:
-            _test_send(svc, issue, test_to.split(","))
+            _test_send(svc, issue, test_to.split(","), actor)
             return
         scheduled = schedule_issue(
             svc.sessions, svc.engine, issue, list_names=lists, at=at, zone=tz,
-            transport=svc.settings.transport,
+            transport=svc.settings.transport, actor=actor, hide_from_archive=hide_from_archive,
         )  # fmt: skip
         targets = ", ".join(scheduled.lists)
         click.echo(
@@ -107,7 +118,7 @@ def send_command(
         click.echo(scheduled.send_id)
 
 
-def _test_send(svc: services.Services, issue: Path, addresses: list[str]) -> None:
+def _test_send(svc: services.Services, issue: Path, addresses: list[str], actor: Actor) -> None:
     """Send ISSUE now to `addresses` only, marked as a test; prints the outcome, then the send's id."""
     from newsletter.content.load import load_issue
     from newsletter.render import render_issue
@@ -116,8 +127,11 @@ def _test_send(svc: services.Services, issue: Path, addresses: list[str]) -> Non
     rendered = render_issue(loaded.issue, loaded.publication, slug=loaded.slug)
     with svc.sessions.begin() as session:
         send = sending.create_test_send(
-            session, rendered, loaded.publication, addresses=addresses, transport=svc.settings.transport
-        )
+            session, rendered, loaded.publication, addresses=addresses, transport=svc.settings.transport,
+            created_by=actor.name, limit=svc.settings.test_send_max_recipients,
+        )  # fmt: skip
+        record(session, actor, Action.SEND_TEST, f"send {send.id}",
+               {"issue": loaded.slug, "to": send.test_recipients})  # fmt: skip
     with closing(make_runner(svc)) as runner:
         report = runner.run(send.id)
     click.echo(f"test send {send.id}: {_counts(report.counts)} to {', '.join(send.test_recipients)}")
@@ -157,14 +171,19 @@ def sends_command(limit: int) -> None:
     Console().print(table)
 
 
+STATE_ACTIONS = {"pause": Action.SEND_PAUSE, "resume": Action.SEND_RESUME, "cancel": Action.SEND_CANCEL}
+
+
 def _state_command(name: str, action: str, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("send")
-    def command(send: str) -> None:
+    @by_option
+    def command(send: str, by: str | None) -> None:
         with services.ready() as svc:
             with svc.sessions.begin() as session:
                 row = getattr(sending, action)(session, send)
                 status = row.status
+                record(session, cli_actor(by), STATE_ACTIONS[action], f"send {row.id}")
             if action == "resume":
                 from newsletter.schedule.wakeups import add_wakeup  # APScheduler: only when resuming
 
@@ -184,10 +203,14 @@ cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else 
 @click.option(
     "--requeue-unknown", is_flag=True, help="Send again to recipients whose outcome stayed unknown."
 )
-def reconcile_command(send: str, requeue_unknown: bool) -> None:
+@by_option
+def reconcile_command(send: str, requeue_unknown: bool, by: str | None) -> None:
     """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
     with services.ready() as svc, svc.sessions.begin() as session:
         unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
+        if requeued:
+            target = f"send {sending.get_send(session, send).id}"
+            record(session, cli_actor(by), Action.SEND_REQUEUE, target, {"requeued": requeued})
     click.echo(f"{unknown} unknown; {requeued} queued again")
 
 

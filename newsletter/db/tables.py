@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -227,6 +228,7 @@ class Send(Base):
         CheckConstraint(_in("status", SEND_STATUSES), name="status"),
         Index("ix_sends_status_scheduled_at", "status", "scheduled_at"),
     )
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 (no RETURNING of hide_from_archive, below)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -249,6 +251,9 @@ class Send(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Kept out of the public archive and feed even when every list it goes to is public (a server default
+    # only, and deferred, so loading and inserting sends that do not touch it also work before revision 0008).
+    hide_from_archive: Mapped[bool] = mapped_column(server_default=false(), deferred=True)
 
 
 class SendList(Base):
@@ -413,3 +418,74 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP (RFC 6238): the base32 secret once confirmed; a new one waits in `totp_pending` until its first
+    # code is typed; `totp_last_step` is the last time step accepted, so a code is never used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its sha256.
+
+    Deleting the row ends the session at once (logout, password change, deactivation).
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(Id, ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class StaffRecoveryCode(Base):
+    """One single-use recovery code of an account's second factor (only its sha256 is kept)."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Id, ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffPolicy(Base):
+    """Account rules an admin sets in the app (name → value), e.g. `require_totp` = "1"."""
+
+    __tablename__ = "staff_policy"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+# ---------------------------------------------------------------- audit log (kernel: db.audit writes it)
+
+
+class AuditEntry(Base):
+    """One staff action: who (`actor`, `actor_kind`), when, what (`action`, `target`, `detail`), from where.
+
+    Append-only: `db.audit.record` is the only writer, and database triggers refuse UPDATE and DELETE.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_occurred_at", "occurred_at"),
+        Index("ix_audit_log_actor_occurred_at", "actor", "occurred_at"),
+        Index("ix_audit_log_address_action_occurred_at", "address", "action", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(EMAIL_LENGTH), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)

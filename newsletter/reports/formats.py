@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from newsletter.audience.csv_cells import escape_cell
 from newsletter.reports.send_report import DOMAIN_FIGURES, SendReport
 
 
@@ -45,12 +46,17 @@ def to_json(report: SendReport) -> str:
 
 
 def to_csv(report: SendReport) -> str:
-    """Tidy CSV, one figure per line: section,key,figure,value."""
+    """Tidy CSV, one figure per line: section,key,figure,value; formula-like text cells are escaped."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "key", "figure", "value"])
-    writer.writerows(_csv_rows(report))
+    writer.writerows(tuple(_cell(value) for value in row) for row in _csv_rows(report))
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """Text cells escaped as the subscriber export does (a click URL may be `=HYPERLINK(...)`)."""
+    return escape_cell(value) if isinstance(value, str) else value
 
 
 def _csv_rows(report: SendReport) -> Iterator[tuple[str, str, str, Any]]:

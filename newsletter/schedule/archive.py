@@ -1,4 +1,5 @@
-"""The public archive's data: sent sends to lists (never tests), each issue once, and one issue's page.
+"""The public archive's data: sent sends to public lists only (never tests, private lists or sends hidden
+from the archive), each issue once, and one issue's page.
 
 The listing reads only the columns it shows, never the stored HTML. An issue's page is the newest sent
 snapshot of it, merged with neutral values (no reader's name or address; links to public pages).
@@ -6,18 +7,35 @@ snapshot of it, merged with neutral values (no reader's name or address; links t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.db.tables import Send
+from newsletter.db.tables import MailingList, Send, SendList
 from newsletter.errors import NotFound
 from newsletter.render import merge
 from newsletter.schedule.snapshot import publication_of, rendered_of
 
-ARCHIVED = (Send.status == "sent", Send.is_test.is_(False))
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_SLUG = 200  # Send.issue_slug's length
+_TO_LISTS = select(SendList.send_id).where(SendList.send_id == Send.id).exists()
+_TO_A_PRIVATE_LIST = (
+    select(SendList.send_id)
+    .join(MailingList, MailingList.id == SendList.list_id)
+    .where(SendList.send_id == Send.id, MailingList.visibility != "public")
+    .exists()
+)
+ARCHIVED = (
+    Send.status == "sent",
+    Send.is_test.is_(False),
+    Send.hide_from_archive.is_(False),
+    _TO_LISTS,
+    ~_TO_A_PRIVATE_LIST,
+)
+"""Public: sent (not a test), not hidden by its scheduler, and to public lists only."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +85,16 @@ def neutral_values(base_url: str, slug: str) -> dict[str, str]:
     }
 
 
-def archived_html(session: Session, slug: str, base_url: str) -> str:
-    """The newest sent snapshot of `slug` as HTML, merged with neutral values; NotFound otherwise."""
+def archived_html(session: Session, slug: str) -> str:
+    """The newest sent snapshot of `slug` as HTML, merged with neutral values linking to its publication's
+    site (`web_base_url`); NotFound otherwise."""
+    if len(slug) > MAX_SLUG or not SLUG.fullmatch(slug):
+        raise NotFound("there is no sent issue at this address")
     send = session.scalars(
         select(Send).where(Send.issue_slug == slug, *ARCHIVED).order_by(Send.id.desc()).limit(1)
     ).first()
     if send is None:
         raise NotFound("there is no sent issue at this address")
-    publication_of(send)  # a snapshot that no longer validates is refused here, not half shown
-    html, _text = merge(rendered_of(send), neutral_values(base_url, slug))
+    publication = publication_of(send)  # a snapshot that no longer validates is refused here, not half shown
+    html, _text = merge(rendered_of(send), neutral_values(publication.web_base_url, slug))
     return html

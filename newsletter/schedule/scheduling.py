@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
 from newsletter.content.load import load_issue
+from newsletter.db.audit import Action, Actor, record
 from newsletter.errors import ScheduleError
 from newsletter.render import render_issue
 from newsletter.schedule.sends import create_send, recipient_count
@@ -57,12 +58,14 @@ def schedule_issue(
     *,
     list_names: Sequence[str],
     transport: str,
+    actor: Actor,
     at: str | None = None,
     zone: str | None = None,
-    created_by: str = "",
+    hide_from_archive: bool = False,
 ) -> ScheduledIssue:
     """Schedule the issue file at `path` for `list_names` at local time `at` (now when None) in `zone`
-    (the publication's when None); the send is committed, then its wake-up stored."""
+    (the publication's when None), recorded in the audit log as `actor`'s; the send is committed, then its
+    wake-up stored."""
     loaded = load_issue(path)
     tz = time_zone(zone or loaded.publication.timezone)
     when = local_time(at, tz.key) if at else None
@@ -71,9 +74,15 @@ def schedule_issue(
         recipients = recipient_count(session, list_names) if list_names else 0
         send = create_send(
             session, rendered, loaded.publication, list_names=list_names, at=when,
-            transport=transport, created_by=created_by,
+            transport=transport, created_by=actor.name, hide_from_archive=hide_from_archive,
         )  # fmt: skip
         session.flush()
+        details = {
+            "issue": loaded.slug, "lists": list(dict.fromkeys(list_names)),
+            "at": send.scheduled_at.isoformat() if send.scheduled_at else None,
+            "hide_from_archive": hide_from_archive,
+        }  # fmt: skip
+        record(session, actor, Action.SEND_SCHEDULE, f"send {send.id}", details)
         scheduled = ScheduledIssue(
             send_id=send.id,
             public_id=send.public_id,

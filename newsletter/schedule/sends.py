@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from newsletter.render import RenderedIssue
 from newsletter.schedule.snapshot import snapshot_fields
 from newsletter.schedule.states import transition
 
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a row can have (BIGINT); a larger number names no send."""
+PUBLIC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+"""What a send's public id looks like (`db.tables.new_public_id`)."""
 OPEN_STATES = ("pending", "sending")
 """Delivery statuses not yet settled ("sending": rows of the pre-batch design only)."""
 
@@ -54,8 +59,12 @@ def create_send(
     transport: str,
     at: datetime | None = None,
     created_by: str = "",
+    hide_from_archive: bool = False,
 ) -> Send:
-    """Schedule `rendered` for the members of `list_names` at `at` (now when None)."""
+    """Schedule `rendered` for the members of `list_names` at `at` (now when None).
+
+    With `hide_from_archive` it never shows in the public archive or feed (sends to private lists never do).
+    """
     if not list_names:
         raise ScheduleError("a send needs at least one list (--list NAME)")
     lists = [get_list(session, name) for name in dict.fromkeys(list_names)]
@@ -64,6 +73,8 @@ def create_send(
         raise ScheduleError("the send time must carry a time zone")
     send = _new_send(rendered, publication, transport=transport, created_by=created_by)
     send.scheduled_at = when
+    if hide_from_archive:
+        send.hide_from_archive = True
     transition(send, SendStatus.SCHEDULED)
     session.add(send)
     session.flush()
@@ -80,11 +91,18 @@ def create_test_send(
     addresses: Sequence[str],
     transport: str,
     created_by: str = "",
+    limit: int | None = None,
 ) -> Send:
-    """A send to the given addresses only, marked as a test, due now; its deliveries exist at once."""
+    """A send to the given addresses only (at most `limit`), marked as a test, due now; its deliveries exist
+    at once."""
     emails = list(dict.fromkeys(normalise_email(a) for a in addresses if a.strip()))
     if not emails:
         raise ScheduleError("a test send needs at least one address (--test-to a@example.org)")
+    if limit is not None and len(emails) > limit:
+        raise ScheduleError(
+            f"a test send goes to at most {limit} addresses (NEWSLETTER_TEST_SEND_MAX_RECIPIENTS); "
+            f"{len(emails)} were given"
+        )
     send = _new_send(rendered, publication, transport=transport, created_by=created_by)
     send.is_test = True
     send.test_recipients = emails
@@ -117,13 +135,16 @@ def _new_send(rendered: RenderedIssue, publication: Publication, *, transport: s
 
 
 def get_send(session: Session, ref: str | int, *, for_update: bool = False) -> Send:
-    """A send by numeric id or public id; NotFound otherwise."""
+    """A send by numeric id or public id; NotFound otherwise (also for ids no row could have)."""
     text = str(ref).strip()
-    query = (
-        select(Send).where(Send.id == int(text))
-        if text.isdigit()
-        else select(Send).where(Send.public_id == text)
-    )
+    if text.isascii() and text.isdecimal():
+        if int(text) > MAX_ROW_ID:
+            raise NotFound(f"no send {text[:40]!r} (see `newsletter sends`)")
+        query = select(Send).where(Send.id == int(text))
+    elif PUBLIC_ID_PATTERN.fullmatch(text):
+        query = select(Send).where(Send.public_id == text)
+    else:
+        raise NotFound(f"no send {text[:40]!r} (see `newsletter sends`)")
     if for_update:
         query = query.with_for_update()
     send = session.scalars(query).first()

@@ -16,14 +16,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from newsletter import logs
 from newsletter import services as services_module
+from newsletter.config import Settings
 from newsletter.errors import NewsletterError
+from newsletter.events.sendgrid_webhook import MAX_BODY_BYTES as WEBHOOK_MAX_BYTES
 from newsletter.services import Services
-from newsletter.web import ops, public, staff, webhooks
+from newsletter.web import ops, public, site, staff, webhooks
 from newsletter.web import reports as report_pages
 from newsletter.web.errors import handle_database_error, handle_error
+from newsletter.web.guards import BodyLimit, HostGuard, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTE_FAMILIES: Sequence[Callable[[Services], list[BaseRoute]]] = (
@@ -49,19 +53,46 @@ def create_app(services: Services, *, close_services: bool = False) -> Starlette
     routes: list[BaseRoute] = [route for family in ROUTE_FAMILIES for route in family(services)]
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     metrics = ops.WebMetrics(services)
-    app = Starlette(
+    middleware = [
+        Middleware(ops.HttpLatency, metrics=metrics),
+        Middleware(HostGuard, hosts=site.trusted_hosts(services.settings)),
+        Middleware(BodyLimit, limit_for=body_limits(services.settings)),
+    ]
+    app = GuardedApp(
         routes=routes,
+        middleware=middleware,
         exception_handlers={
             NewsletterError: handle_error,
             OperationalError: handle_database_error,  # SQLite: no such table; unreachable
             ProgrammingError: handle_database_error,  # PostgreSQL: undefined table
         },
-        middleware=[Middleware(ops.HttpLatency, metrics=metrics)],
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.metrics = metrics
     return app
+
+
+class GuardedApp(Starlette):
+    """Starlette with the security headers outside everything, so even its own 500 page carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    """The body-size limit of a path: the webhook's, the staff import's, other staff forms', public."""
+
+    def limit_for(path: str) -> int:
+        if path.startswith("/webhooks/"):
+            return WEBHOOK_MAX_BYTES
+        if path == "/admin/audience/import":
+            return settings.max_import_body_bytes
+        if path == "/admin" or path.startswith("/admin/"):
+            return settings.max_staff_body_bytes
+        return settings.max_public_body_bytes
+
+    return limit_for
 
 
 def app_from_environment() -> Starlette:

@@ -23,7 +23,13 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["percent"] = _percent
+    env.globals["static_url"] = static_url
     return env
+
+
+def static_url(name: str) -> str:
+    """The path of a static file: relative to the site, never built from the request's Host header."""
+    return f"/static/{name}"
 
 
 templates = Jinja2Templates(env=_environment())

@@ -165,3 +165,46 @@ def test_the_revision_read_without_alembic_is_alembics(blank_engine: Engine) -> 
     assert revisions.current(blank_engine) is None
     upgrade(blank_engine, "0006")
     assert revisions.current(blank_engine) == current_revision(blank_engine) == "0006"
+
+
+def test_0008_adds_sessions_totp_and_an_append_only_audit_log_and_its_downgrade_keeps_accounts_and_sends(
+    blank_engine: Engine,
+) -> None:
+    from sqlalchemy import text
+
+    from newsletter.db.audit import Action, Actor, record
+    from newsletter.db.tables import AuditEntry, Send, StaffUser
+    from newsletter.staff import add_user
+
+    assert upgrade(blank_engine, "0007") == "0007"
+    with Session(blank_engine) as session:
+        send_id, _ = make_send(session, ["a@x.org"])
+        session.commit()
+    with blank_engine.begin() as conn:  # an account made before 0008 (no TOTP columns yet)
+        conn.execute(
+            text(
+                "INSERT INTO staff_users (email, password_hash, role, active, created_at) "
+                "VALUES ('ed@x.org', 'hash', 'editor', true, '2026-11-20 06:00:00')"
+            )
+        )
+
+    assert upgrade(blank_engine, "0008") == "0008"
+
+    with Session(blank_engine) as session:
+        assert session.get(Send, send_id).hide_from_archive is False  # type: ignore[union-attr]
+        user = session.scalars(select(StaffUser)).one()
+        assert (user.totp_secret, user.password_changed_at) == (None, None)
+        add_user(session, "admin@x.org", "admin", "a long enough password")
+        record(session, Actor("admin@x.org", address="127.0.0.1"), Action.USER_ADD, "ed@x.org")
+        session.commit()
+    for statement in ("UPDATE audit_log SET actor = 'someone-else'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"), blank_engine.begin() as conn:
+            conn.execute(text(statement))
+    with Session(blank_engine) as session:
+        assert session.scalars(select(AuditEntry.actor)).all() == ["admin@x.org"]
+
+    assert downgrade(blank_engine, "0007") == "0007"
+    with blank_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM staff_users")).scalar() == 2
+        assert conn.execute(text("SELECT count(*) FROM sends")).scalar() == 1
+    assert upgrade(blank_engine) == revisions.head()

@@ -58,10 +58,11 @@ def test_lists_sent_issues_newest_first_each_once(session: Session) -> None:
 
 @pytest.mark.usefixtures("sends")
 def test_an_issue_page_is_merged_with_neutral_values(session: Session) -> None:
-    html = archived_html(session, "two", "https://news.example/")
+    html = archived_html(session, "two")
+    base = publication().web_base_url  # the send's own publication: never the request's host
     assert "Hello Friend," in html
-    assert 'href="https://news.example/unsubscribe/"' in html
-    assert 'href="https://news.example/archive/two"' in html
+    assert f'href="{base}/unsubscribe/"' in html
+    assert f'href="{base}/archive/two"' in html
     assert "{" not in html
 
 
@@ -69,4 +70,28 @@ def test_an_issue_page_is_merged_with_neutral_values(session: Session) -> None:
 @pytest.mark.parametrize("slug", ["three", "four", "nothing"])
 def test_tests_unsent_and_unknown_issues_are_not_found(session: Session, slug: str) -> None:
     with pytest.raises(NotFound):
-        archived_html(session, slug, "https://news.example")
+        archived_html(session, slug)
+
+
+def test_only_issues_sent_to_public_lists_alone_and_not_hidden_are_archived(
+    session: Session, frozen_clock: FrozenClock
+) -> None:
+    create_list(session, "e-alert")
+    create_list(session, "members", private=True)
+    for slug, lists, hidden in [
+        ("public", ["e-alert"], False),
+        ("private", ["members"], False),
+        ("mixed", ["e-alert", "members"], False),
+        ("hidden", ["e-alert"], True),
+    ]:
+        issue = replace(rendered(subject=f"About {slug}"), slug=slug)
+        send = create_send(
+            session, issue, publication(), list_names=lists, transport="outbox", hide_from_archive=hidden
+        )
+        send.status = "sent"
+        session.commit()
+        frozen_clock.advance(hours=1)
+    assert [i.slug for i in archived_issues(session)] == ["public"]
+    for slug in ("private", "mixed", "hidden"):
+        with pytest.raises(NotFound):
+            archived_html(session, slug)

@@ -10,6 +10,7 @@ from deliver_run.helpers import ISSUES, add_readers
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.db.audit import Actor, entries
 from newsletter.errors import ScheduleError
 from newsletter.schedule.scheduling import local_time, schedule_issue, time_zone
 from newsletter.schedule.sends import summary
@@ -25,7 +26,7 @@ def test_an_issue_is_scheduled_at_a_local_time_with_its_wakeup(
         add_readers(session, "daily-brief", 3)
     scheduled = schedule_issue(
         session_factory, engine, ISSUE, list_names=["daily-brief", "daily-brief"], transport="outbox",
-        at="2026-11-20 07:30", zone="America/New_York", created_by="editor@example.org",
+        at="2026-11-20 07:30", zone="America/New_York", actor=Actor("editor@example.org"),
     )  # fmt: skip
     assert (scheduled.slug, scheduled.lists, scheduled.recipients) == (ISSUE.stem, ("daily-brief",), 3)
     assert scheduled.at.isoformat() == "2026-11-20T07:30:00-05:00"
@@ -34,6 +35,10 @@ def test_an_issue_is_scheduled_at_a_local_time_with_its_wakeup(
         row = summary(session, scheduled.send_id)
     assert (row.send.status, row.send.issue_slug, row.lists) == ("scheduled", ISSUE.stem, ("daily-brief",))
     assert row.send.created_by == "editor@example.org"
+    with session_factory() as session:
+        [entry] = entries(session, actions=["send.schedule"])
+    assert (entry.actor, entry.target) == ("editor@example.org", f"send {scheduled.send_id}")
+    assert entry.detail["lists"] == ["daily-brief"]
 
 
 def test_without_a_time_the_issue_is_due_now_in_the_publications_zone(
@@ -41,7 +46,14 @@ def test_without_a_time_the_issue_is_due_now_in_the_publications_zone(
 ) -> None:
     with session_factory() as session:
         add_readers(session, "daily-brief", 1)
-    scheduled = schedule_issue(session_factory, engine, ISSUE, list_names=["daily-brief"], transport="outbox")
+    scheduled = schedule_issue(
+        session_factory,
+        engine,
+        ISSUE,
+        list_names=["daily-brief"],
+        transport="outbox",
+        actor=Actor("ed@x.org"),
+    )
     assert scheduled.at == frozen_clock.now()
     assert scheduled.at.utcoffset() is not None
 

@@ -151,7 +151,7 @@ def test_without_a_configured_key_the_webhook_answers_503(
     settings = load_settings(database_url=web_services.settings.database_url)
     unconfigured = Services(settings=settings, engine=web_services.engine, sessions=web_services.sessions)
     body = body_of(batch)
-    with TestClient(create_app(unconfigured)) as client:
+    with TestClient(create_app(unconfigured), base_url="http://127.0.0.1") as client:
         response = client.post(URL, content=body, headers=webhook_key.headers(body))
     assert response.status_code == 503
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY" in response.json()["error"]

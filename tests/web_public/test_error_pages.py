@@ -7,7 +7,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from newsletter.audience.people.lists import create_list
-from newsletter.audience.people.subscribers import erase_subscriber
+from newsletter.audience.people.subscribers import add_subscriber, describe_subscriber
+from newsletter.audience.people.suppressions import add_suppression
 from newsletter.services import Services
 
 
@@ -38,10 +39,17 @@ def test_machine_endpoints_answer_domain_errors_as_json(staff_client: TestClient
 def test_a_suppressed_address_gets_a_409_page_in_the_public_layout(
     staff_client: TestClient, staff_services: Services
 ) -> None:
+    """Rejoining a list from the preferences page while suppressed for it (the public form says nothing)."""
     with staff_services.sessions() as session:
-        daily = create_list(session, "e-Alert", double_opt_in=True).public_id
-        erase_subscriber(session, "gone@example.org")
-    response = staff_client.post("/subscribe", data={"email": "gone@example.org", "list": daily})
+        daily = create_list(session, "e-Alert")
+        create_list(session, "Weekly")
+        add_subscriber(session, "kept@example.org", "Weekly")
+        add_suppression(session, "kept@example.org", "manual", source="staff", list_id=daily.id)
+        reader = describe_subscriber(session, "kept@example.org").subscriber
+        assert reader is not None
+        session.commit()
+        token = staff_services.tokens.manage_token(reader.public_id)
+    response = staff_client.post(f"/preferences/{token}", data={"list": daily.public_id})
     assert response.status_code == 409
     assert "<h1>We cannot do that</h1>" in response.text
     assert 'class="public"' in response.text

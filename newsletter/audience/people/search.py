@@ -52,7 +52,7 @@ def like_pattern(text: str) -> str:
 
 def search_subscribers(session: Session, text: str, *, limit: int = LIMIT) -> SearchResult:
     """Subscribers whose address or name contains `text` (any case), ordered by address."""
-    needle = text.strip().lower()
+    needle = text.replace("\x00", "").strip().lower()  # no stored text holds NUL (PostgreSQL refuses it)
     if not needle:
         return SearchResult(text=text, matches=[], total=0, limit=limit)
     pattern = like_pattern(needle)

@@ -14,6 +14,7 @@ from newsletter.audience.people import membership
 from newsletter.audience.people.consent import Consent, evidence_for
 from newsletter.audience.people.lists import get_list
 from newsletter.audience.people.suppressions import applying, describe, suppress_hash, suppressions_of
+from newsletter.db.audit import Action, Actor, record
 from newsletter.db.tables import (
     ConsentEvidence,
     MailingList,
@@ -102,13 +103,14 @@ def describe_subscriber(session: Session, email: str) -> SubscriberDetail:
     return SubscriberDetail(address, subscriber, subscriptions, evidence, suppressions)
 
 
-def erase_subscriber(session: Session, email: str, *, source: str = "cli") -> bool:
+def erase_subscriber(session: Session, email: str, *, source: str = "cli", by: Actor | None = None) -> bool:
     """GDPR erasure: delete the person and their evidence, keep only a hashed suppression.
 
     Their address also leaves the sending log: deliveries keep a placeholder, events lose the
     address hash, IP address and user agent (`erasure.scrub_sending_log`); report counts stay.
     Returns whether a subscriber existed; the suppression is recorded either way, so the
-    address is never mailed or imported again.
+    address is never mailed or imported again. With `by`, the audit log records the erasure in the
+    same commit, naming the address only by its hash (as the suppression does).
     """
     address, digest = normalise_and_hash(email)
     subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == address))
@@ -119,5 +121,7 @@ def erase_subscriber(session: Session, email: str, *, source: str = "cli") -> bo
         session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
     session.execute(update(Suppression).where(Suppression.email_hash == digest).values(email=None))
     suppress_hash(session, digest, None, "erased", source=source)
+    if by is not None:
+        record(session, by, Action.ERASE, f"sha256:{digest}", {"existed": subscriber_id is not None})
     session.commit()
     return subscriber_id is not None

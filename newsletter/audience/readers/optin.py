@@ -13,7 +13,7 @@ from newsletter.audience.people.consent import Consent
 from newsletter.audience.people.lists import get_list_by_public_id
 from newsletter.audience.people.suppressions import applying, describe, first_blocking
 from newsletter.audience.readers.tokens import TokenSigner
-from newsletter.db.tables import MailingList, Suppression
+from newsletter.db.tables import MailingList, Subscriber, Suppression
 from newsletter.errors import InvalidToken, NotFound, Suppressed
 
 SubscribeOutcome = Literal["subscribed", "confirmation_sent", "already_subscribed"]
@@ -21,10 +21,16 @@ ConfirmOutcome = Literal["confirmed", "already_confirmed"]
 
 
 class ConfirmationSender(Protocol):
-    """Sends the double opt-in email; `services` wires a real transport, tests a recorder."""
+    """Sends the double opt-in email and the subscribed notice; `services` wires a real transport, tests a
+    recorder."""
 
     def send_confirmation(self, *, to: str, name: str | None, list_name: str, confirm_url: str) -> None:
         """Send one confirmation email containing `confirm_url`."""
+
+    def send_subscribed_notice(
+        self, *, to: str, name: str | None, list_name: str, manage_url: str, already: bool
+    ) -> None:
+        """Tell someone they are subscribed (now, or `already` before), with their preferences link."""
 
 
 def subscribe(
@@ -37,11 +43,14 @@ def subscribe(
     consent: Consent,
     confirm_url: Callable[[str], str],
     name: str | None = None,
+    manage_url: Callable[[str], str] | None = None,
 ) -> SubscribeOutcome:
     """Subscribe from a public form, recording consent; double opt-in lists email a confirm link.
 
     Someone who unsubscribed before must confirm by email even on a single opt-in list, so that
-    nobody can re-subscribe another person. Commits before anything is sent.
+    nobody can re-subscribe another person. With `manage_url` (the public form) someone subscribed
+    at once, or already, is told so by email, so that every outcome is an email and the page can say
+    the same whoever asked. Commits before anything is sent.
     """
     mailing_list = get_list_by_public_id(session, list_public_id)
     if mailing_list.visibility != "public":
@@ -52,6 +61,7 @@ def subscribe(
     current = membership.membership(session, subscriber, mailing_list)
     if current is not None and current.status == "active" and not opted_out:
         session.commit()
+        _notify(sender, signer, subscriber, mailing_list, manage_url, already=True)
         return "already_subscribed"
     if mailing_list.double_opt_in or opted_out:
         membership.request(session, subscriber, mailing_list, consent)
@@ -63,7 +73,29 @@ def subscribe(
         return "confirmation_sent"
     membership.activate(session, subscriber, mailing_list, consent)
     session.commit()
+    _notify(sender, signer, subscriber, mailing_list, manage_url, already=False)
     return "subscribed"
+
+
+def _notify(
+    sender: ConfirmationSender,
+    signer: TokenSigner,
+    subscriber: Subscriber,
+    mailing_list: MailingList,
+    manage_url: Callable[[str], str] | None,
+    *,
+    already: bool,
+) -> None:
+    if manage_url is None:
+        return
+    url = manage_url(signer.manage_token(subscriber.public_id))
+    sender.send_subscribed_notice(
+        to=subscriber.email,
+        name=subscriber.name,
+        list_name=mailing_list.name,
+        manage_url=url,
+        already=already,
+    )
 
 
 def confirm(

@@ -8,6 +8,7 @@ friendly pages in `web/errors.py`, the app's one error mapper.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from html import escape
 from typing import Any
 
@@ -20,12 +21,15 @@ from newsletter import clock
 from newsletter.audience.people.consent import Consent
 from newsletter.audience.people.lists import list_summaries
 from newsletter.audience.readers import one_click, optin, preferences
+from newsletter.errors import Suppressed
 from newsletter.events.own_unsubscribe import record_own_unsubscribe
 from newsletter.schedule.archive import archived_html, archived_issues
 from newsletter.services import Services
+from newsletter.web import site
 from newsletter.web.auth import RateLimiter, client_address
+from newsletter.web.guards import EMAIL_PAGE_CSP
 from newsletter.web.public.archive import atom_feed
-from newsletter.web.public.mailer import TransportConfirmationSender, publication
+from newsletter.web.public.mailer import TransportConfirmationSender
 from newsletter.web.templating import templates
 
 SUBSCRIBES_PER_MINUTE = 5
@@ -38,10 +42,6 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
     return templates.TemplateResponse(request, f"public/{name}", context, status_code=status)
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _consent(request: Request, method: str) -> Consent:
     return Consent(
         method=method, source="web", ip=client_address(request), user_agent=request.headers.get("user-agent")
@@ -52,6 +52,7 @@ def routes(services: Services) -> list[BaseRoute]:
     """Every public route."""
     limiter = RateLimiter(SUBSCRIBES_PER_MINUTE)
     mailer = TransportConfirmationSender(services)
+    base = site.base_url(services.settings)  # every absolute link: never from the request's Host header
 
     def public_lists() -> list[Any]:
         with services.sessions() as session:
@@ -73,9 +74,9 @@ def routes(services: Services) -> list[BaseRoute]:
             error = "Enter your email address and choose a list."
             context = {"lists": public_lists(), "error": error, "email": email}
             return _page(request, "subscribe.html", context, 400)
-        base = _base(request)
-        with services.sessions() as session:
-            outcome = optin.subscribe(
+        # A bounced, complained or erased address is mailed nothing and hears what everyone hears.
+        with services.sessions() as session, suppress(Suppressed):
+            optin.subscribe(
                 session,
                 services.tokens,
                 mailer,
@@ -84,9 +85,10 @@ def routes(services: Services) -> list[BaseRoute]:
                 consent=_consent(request, "form"),
                 confirm_url=lambda token: f"{base}/subscribe/confirm/{token}",
                 name=name,
+                manage_url=lambda token: f"{base}/preferences/{token}",
             )
-        template = "subscribe_sent.html" if outcome == "confirmation_sent" else "subscribed.html"
-        return _page(request, template, {"outcome": outcome})
+        # New, pending, subscribed or suppressed: one answer; only the email (or its absence) differs.
+        return _page(request, "subscribe_sent.html", {})
 
     async def confirm_page(request: Request) -> Response:
         token = request.path_params["token"]
@@ -157,15 +159,15 @@ def routes(services: Services) -> list[BaseRoute]:
     async def archive_feed(request: Request) -> Response:
         with services.sessions() as session:
             issues = archived_issues(session, limit=50)
-        title = publication(services.settings.publications_dir).name
+        title = site.publication(services.settings.publications_dir).name
         updated = issues[0].sent_at if issues else clock.now()
-        body = atom_feed(issues, title=title, base_url=_base(request), updated=updated)
+        body = atom_feed(issues, title=title, base_url=base, updated=updated)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     async def archive_issue(request: Request) -> Response:
         with services.sessions() as session:
-            html = archived_html(session, request.path_params["slug"], _base(request))
-        return HTMLResponse(html)
+            html = archived_html(session, request.path_params["slug"])
+        return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_PAGE_CSP})
 
     async def root(_request: Request) -> Response:
         return RedirectResponse("/subscribe", status_code=303)

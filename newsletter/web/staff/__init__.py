@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsletter.services import Services
 from newsletter.web import auth
-from newsletter.web.staff import audience, issues, sends
+from newsletter.web.staff import account, audience, issues, login, sends, users
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -19,10 +19,12 @@ def routes(services: Services) -> list[BaseRoute]:
         return RedirectResponse("/admin/issues", status_code=303)
 
     return [
-        *auth.routes(services),
+        *login.routes(services),
         Route("/admin/", home, methods=["GET"], name="staff_home"),
         Route("/admin", home, methods=["GET"]),
         *issues.routes(services),
         *sends.routes(services),
         *audience.routes(services),
+        *account.routes(services),
+        *users.routes(services),
     ]

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsletter.content.lint import lint_issue
 from newsletter.content.load import LoadedIssue, load_issue
+from newsletter.db.audit import Action, record
 from newsletter.deliver.engine.claims import worker_identity
 from newsletter.deliver.engine.run import RunOptions, SendRunner
 from newsletter.errors import ContentError, ContentProblem, NotFound
@@ -22,8 +23,10 @@ from newsletter.render.sample import sample_values
 from newsletter.schedule.sends import create_test_send
 from newsletter.services import Services
 from newsletter.web import auth
+from newsletter.web.guards import EMAIL_PAGE_CSP
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_SLUG = 200
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,10 @@ class SourceLine:
 
 def issue_path(services: Services, slug: str) -> Path:
     """The file of an issue slug; NotFound for anything that is not a plain file name in issues/."""
+    if len(slug) > MAX_SLUG or not SLUG.match(slug):
+        raise NotFound(f"no issue {slug[:40]!r}")
     path = services.settings.issues_dir / f"{slug}.yaml"
-    if not SLUG.match(slug) or not path.is_file():
+    if not path.is_file():
         raise NotFound(f"no issue {slug!r}")
     return path
 
@@ -116,12 +121,14 @@ def routes(services: Services) -> list[BaseRoute]:
         loaded = await run_in_threadpool(load_issue, issue_path(services, slug))
         rendered = await run_in_threadpool(_render, loaded)
         html, _text = merge(rendered, sample_values(loaded.publication, slug))
-        headers = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "sandbox allow-popups"}
+        csp = f"{EMAIL_PAGE_CSP}; frame-ancestors 'self'"
+        headers = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": csp}
         return HTMLResponse(html, headers=headers)
 
     async def test_send(request: Request) -> Response:
         staff = auth.require_role(request, *auth.TESTERS)
         form = await auth.checked_form(request)
+        who = auth.actor(request)
         slug = request.path_params["slug"]
         addresses = [a.strip() for a in re.split(r"[,\s]+", str(form.get("to", ""))) if a.strip()]
         loaded = await run_in_threadpool(load_issue, issue_path(services, slug))
@@ -137,8 +144,11 @@ def routes(services: Services) -> list[BaseRoute]:
                     test = create_test_send(
                         session, rendered, loaded.publication, addresses=addresses,
                         transport=services.settings.transport, created_by=staff.email,
+                        limit=services.settings.test_send_max_recipients,
                     )  # fmt: skip
                     send_id = test.id
+                    record(session, who, Action.SEND_TEST, f"send {send_id}",
+                           {"issue": slug, "to": test.test_recipients})  # fmt: skip
                 report = runner.run(send_id)
             return report.counts.get("accepted", 0)
 

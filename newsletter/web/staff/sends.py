@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from newsletter.audience.people.lists import list_summaries
 from newsletter.content.load import load_issue
+from newsletter.db.audit import Action, record
 from newsletter.errors import ScheduleError
 from newsletter.schedule import sends as sending
 from newsletter.schedule.scheduling import local_time, schedule_issue
@@ -19,6 +20,7 @@ from newsletter.web import auth
 from newsletter.web.staff.issues import issue_path
 
 ACTIONS = {"pause": sending.pause, "resume": sending.resume, "cancel": sending.cancel}
+AUDITED = {"pause": Action.SEND_PAUSE, "resume": Action.SEND_RESUME, "cancel": Action.SEND_CANCEL}
 
 
 def parse_when(date: str, time: str, zone: str) -> datetime:
@@ -64,11 +66,12 @@ def routes(services: Services) -> list[BaseRoute]:
         context = {
             "slug": slug, "subject": loaded.issue.subject, "lists": names, "count": count,
             "when": when, "date": date, "time": time, "zone": zone,
+            "hide_from_archive": form.get("hide_from_archive") == "1",
         }  # fmt: skip
         return auth.page(request, "staff/send_confirm.html", context)
 
     async def create(request: Request) -> Response:
-        staff = auth.require_role(request, *auth.SCHEDULERS)
+        auth.require_role(request, *auth.SCHEDULERS)
         form = await auth.checked_form(request)
         slug, zone = str(form.get("issue", "")), str(form.get("timezone", ""))
         date, time = str(form.get("date", "")), str(form.get("time", ""))
@@ -76,7 +79,8 @@ def routes(services: Services) -> list[BaseRoute]:
         scheduled = await run_in_threadpool(
             schedule_issue, services.sessions, services.engine, issue_path(services, slug),
             list_names=[str(v) for v in form.getlist("list")], at=f"{date} {time}", zone=zone,
-            transport=services.settings.transport, created_by=staff.email,
+            transport=services.settings.transport, actor=auth.actor(request),
+            hide_from_archive=form.get("hide_from_archive") == "1",
         )  # fmt: skip
         return RedirectResponse(f"/admin/sends/{scheduled.send_id}", status_code=303)
 
@@ -110,6 +114,7 @@ def routes(services: Services) -> list[BaseRoute]:
         with services.sessions.begin() as session:
             send = ACTIONS[verb](session, request.path_params["ref"])
             send_id = send.id
+            record(session, auth.actor(request), AUDITED[verb], f"send {send_id}")
         return RedirectResponse(f"/admin/sends/{send_id}", status_code=303)
 
     return [
