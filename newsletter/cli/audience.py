@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from newsletter.audience.people import lists as list_store
 from newsletter.audience.people import subscribers as people
 from newsletter.config import load_settings
 from newsletter.db.session import describe_url
+from newsletter.errors import NewsletterError
 from newsletter.services import build
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ def subscribers_add(email: str, list_name: str, name: str | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: bool) -> None:
     """Import subscribers from FILE (CSV with a header row and an email column)."""
-    with _session() as session, _progress(quiet) as progress:
+    with _stopped_by_sigterm(), _session() as session, _progress(quiet) as progress:
         report = importer.import_csv(session, file, list_name, rejects_path=rejects, progress=progress)
     click.echo(
         f"Read {report.rows} rows from {report.file} into {report.list_name}: "
@@ -130,6 +132,24 @@ def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: 
     )
     bad = report.rejected + report.suppressed
     click.echo(f"Rejects ({bad} rows, each with its row number and reason): {report.rejects_path}")
+
+
+class ImportStopped(NewsletterError):
+    """SIGTERM arrived during an import: the chunk in flight is rolled back, the scratch folder removed."""
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into an exception, so an import unwinds (rollback, clean-up) instead of vanishing."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise ImportStopped("the import was stopped (SIGTERM); import the file again to finish it")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -151,10 +171,13 @@ def _progress(quiet: bool) -> Iterator[ProgressCallback]:
     def update(phase: str, done: int, total: int) -> None:
         unit = "MB" if phase == "reading" else "addresses"
         scale = 1_000_000 if phase == "reading" else 1
-        detail = f"{done / scale:,.0f}/{total / scale:,.0f} {unit}"
+        known = total or None  # 0: a pipe, whose size is not known
+        detail = (
+            f"{done / scale:,.0f}/{total / scale:,.0f} {unit}" if known else f"{done / scale:,.0f} {unit}"
+        )
         if phase not in tasks:
-            tasks[phase] = bar.add_task(phase.capitalize(), total=total, detail=detail)
-        bar.update(tasks[phase], completed=done, total=total, detail=detail)
+            tasks[phase] = bar.add_task(phase.capitalize(), total=known, detail=detail)
+        bar.update(tasks[phase], completed=done, total=known, detail=detail)
 
     with bar:
         yield update

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import tempfile
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter.audience.csvimport.importer import ImportReport, import_csv
+from newsletter.audience.csvimport.scratch import ScratchFolder
 from newsletter.audience.people.lists import list_summaries
 from newsletter.audience.people.search import search_subscribers
 from newsletter.audience.people.subscribers import describe_subscriber
@@ -27,8 +27,8 @@ REJECTS_SHOWN = 200
 def _import(
     services: Services, data: bytes, filename: str, list_name: str
 ) -> tuple[ImportReport, list[list[str]]]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(filename).name or "upload.csv")
+    with ScratchFolder() as folder:  # removed however the request ends (after a kill: by the next import)
+        path = folder / (Path(filename).name or "upload.csv")
         path.write_bytes(data)
         with services.sessions() as session:
             report = import_csv(session, path, list_name)
