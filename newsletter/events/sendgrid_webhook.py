@@ -115,25 +115,36 @@ def parse_events(body: bytes, *, received_at: datetime | None = None) -> list[Ev
     if not isinstance(data, list):
         raise WebhookError("body is not a JSON array of events", status=400)
     when = received_at or clock.now()
-    return [to_event(item, when) for item in data if isinstance(item, dict)]
+    times: dict[Any, datetime] = {}
+    return [to_event(item, when, times) for item in data if isinstance(item, dict)]
 
 
-def to_event(item: dict[str, Any], received_at: datetime) -> Event:
-    """One event object → Event; missing or odd values become None (or `received_at` for the time)."""
-    event_type = _text(item.get("event"), 32) or "unknown"
+def to_event(item: dict[str, Any], received_at: datetime, times: dict[Any, datetime] | None = None) -> Event:
+    """One event object → Event; missing or odd values become None (or `received_at` for the time).
+
+    `times` caches timestamps already converted (a batch's events share a few seconds).
+    """
+    get = item.get
+    event_type = _text(get("event"), 32) or "unknown"
+    stamp = get("timestamp")
+    occurred_at = times.get(stamp) if times is not None and type(stamp) is int else None
+    if occurred_at is None:
+        occurred_at = _time(stamp, received_at)
+        if times is not None and type(stamp) is int:
+            times[stamp] = occurred_at
     return Event(
-        sg_event_id=_text(item.get("sg_event_id"), _ID_LENGTH) or _content_id(item),
-        type=event_type,
-        occurred_at=_time(item.get("timestamp"), received_at),
-        email=_text(item.get("email"), 320),
-        sg_message_id=_text(item.get("sg_message_id"), 255),
-        send_id=_int(item.get("send_id")),
-        delivery_id=_int(item.get("delivery_id")),
-        bounce_type=_text(item.get("type"), 16) if event_type == "bounce" else None,
-        classification=_text(item.get("bounce_classification"), 64),
-        machine_open=_bool(item.get("sg_machine_open")) if event_type == "open" else None,
-        url=_text(item.get("url"), 8192),
-        detail={key: value for key, value in item.items() if key not in _COLUMNS},
+        _text(get("sg_event_id"), _ID_LENGTH) or _content_id(item),
+        event_type,
+        occurred_at,
+        _text(get("email"), 320),
+        _text(get("sg_message_id"), 255),
+        _int(get("send_id")),
+        _int(get("delivery_id")),
+        _text(get("type"), 16) if event_type == "bounce" else None,
+        _text(get("bounce_classification"), 64),
+        _bool(get("sg_machine_open")) if event_type == "open" else None,
+        _text(get("url"), 8192),
+        {key: value for key, value in item.items() if key not in _COLUMNS},
     )
 
 
@@ -143,6 +154,8 @@ def _content_id(item: dict[str, Any]) -> str:
 
 
 def _text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
     if type(value) is not str:
         if value is None or isinstance(value, dict | list):
             return None

@@ -181,7 +181,7 @@ class CsvSource:
             text = "".join(cells)
             if not text.strip():  # a blank row
                 continue
-            if len(text) > MAX_CELL or unwanted.search(text):
+            if len(text) > MAX_CELL or (not text.isprintable() and unwanted.search(text)):
                 reason = self._refusal(line, cells, text)
                 if reason is not None:
                     yield columns.reject(line, cells, reason)
