@@ -115,27 +115,20 @@ def parse_events(body: bytes, *, received_at: datetime | None = None) -> list[Ev
     if not isinstance(data, list):
         raise WebhookError("body is not a JSON array of events", status=400)
     when = received_at or clock.now()
-    times: dict[Any, datetime] = {}
-    return [to_event(item, when, times) for item in data if isinstance(item, dict)]
+    return [to_event(item, when) for item in data if isinstance(item, dict)]
 
 
-def to_event(item: dict[str, Any], received_at: datetime, times: dict[Any, datetime] | None = None) -> Event:
-    """One event object → Event; missing or odd values become None (or `received_at` for the time).
-
-    `times` caches timestamps already converted (a batch's events share a few seconds).
-    """
+def to_event(item: dict[str, Any], received_at: datetime) -> Event:
+    """One event object → Event; missing or odd values become None (or `received_at` for the time)."""
     get = item.get
     event_type = _text(get("event"), 32) or "unknown"
-    stamp = get("timestamp")
-    occurred_at = times.get(stamp) if times is not None and type(stamp) is int else None
-    if occurred_at is None:
-        occurred_at = _time(stamp, received_at)
-        if times is not None and type(stamp) is int:
-            times[stamp] = occurred_at
+    detail = dict(item)  # every field we do not keep in a column, in SendGrid's order
+    for name in _COLUMNS:
+        detail.pop(name, None)
     return Event(
         _text(get("sg_event_id"), _ID_LENGTH) or _content_id(item),
         event_type,
-        occurred_at,
+        _time(get("timestamp"), received_at),
         _text(get("email"), 320),
         _text(get("sg_message_id"), 255),
         _int(get("send_id")),
@@ -144,7 +137,7 @@ def to_event(item: dict[str, Any], received_at: datetime, times: dict[Any, datet
         _text(get("bounce_classification"), 64),
         _bool(get("sg_machine_open")) if event_type == "open" else None,
         _text(get("url"), 8192),
-        {key: value for key, value in item.items() if key not in _COLUMNS},
+        detail,
     )
 
 
