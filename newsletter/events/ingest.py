@@ -100,8 +100,8 @@ def ingest(session: Session, events: Sequence[Event], *, received_at: datetime |
     deltas: Deltas = Counter()
     count_events(linked, deltas)
     _apply_to_deliveries(session, linked, deltas)
-    add_counters(session, deltas)
     suppressed = _suppress(session, new, addresses)
+    add_counters(session, deltas)  # last: concurrent batches of a send wait on its counter rows until commit
     return IngestResult(len(events), len(new), len(events) - len(new), len(linked), suppressed)
 
 

@@ -24,7 +24,7 @@ ProgressCallback = Callable[[str, int, int], None]
 """Called as (phase, done, total): 'reading' counts bytes of the file, 'saving' counts addresses."""
 
 READ_BATCH = 5_000
-CHUNK = 10_000
+CHUNK = 5_000
 T = TypeVar("T")
 
 

@@ -11,7 +11,8 @@ fills gaps; memberships are joined per list, the most restrictive status winning
 unconfirmed over active; consent withdrawn under either spelling stands); consent evidence and
 deliveries move to it; its status is blocklisted if either was. Each merge is logged. A delivery
 whose new address is already held by another delivery of its send is left as it is (and logged).
-The downgrade writes domains back in Unicode form; merges are not undone.
+The downgrade writes domains back in Unicode form; merges are not undone. Run it with the workers
+stopped (as every migration): a send's pending rows are rewritten too.
 
 Revision ID: 0010
 Revises: 0007
