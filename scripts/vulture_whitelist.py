@@ -102,3 +102,9 @@ updated_by
 
 # Recorded by approvals (issue 12): the audit log's action names are complete before every action exists.
 SEND_APPROVE
+
+# The io protocol: csv.reader asks a file-like object whether it can be read.
+_.readable
+
+# What a transport must carry (SMTPUTF8 for a non-ASCII local part): asked by the transports (issue 20).
+has_non_ascii_local_part

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.audience.addresses import spellings
 from newsletter.db.counters import Deltas, add_counters, status_moved
 from newsletter.db.tables import Delivery, Event, Send, SendCounter, Suppression
 
@@ -60,12 +61,13 @@ def erased_among(session: Session, digests: Collection[str]) -> set[str]:
 
 def scrub_sending_log(session: Session, subscriber_id: int | None, address: str, digest: str) -> None:
     """Replace the address in their deliveries and test sends; strip their events. The caller commits."""
-    mine: list[ColumnElement[bool]] = [Delivery.send_id.in_(select(Send.id)) & (Delivery.email == address)]
+    written = spellings(address)  # rows kept before domains were stored in ASCII may hold the Unicode one
+    mine: list[ColumnElement[bool]] = [Delivery.send_id.in_(select(Send.id)) & Delivery.email.in_(written)]
     if subscriber_id is not None:
         mine.append(Delivery.subscriber_id == subscriber_id)
     query = select(Delivery.id, Delivery.send_id, Delivery.domain, Delivery.status, Delivery.detail)
     rows = session.execute(query.where(or_(*mine))).all()
-    pattern = re.compile(re.escape(address), re.IGNORECASE)
+    pattern = re.compile("|".join(re.escape(text) for text in written), re.IGNORECASE)
     if rows:
         session.execute(
             update(Delivery),
@@ -82,7 +84,7 @@ def scrub_sending_log(session: Session, subscriber_id: int | None, address: str,
         )
         _move_domain_counters(session, Counter((row.send_id, row.domain) for row in rows))
         _skip_pending(session, [(row.send_id, row.id) for row in rows if row.status == "pending"])
-        _scrub_test_recipients(session, address, {row.send_id: row.id for row in rows})
+        _scrub_test_recipients(session, written, {row.send_id: row.id for row in rows})
     _scrub_events(session, [row.id for row in rows], pattern, digest)
 
 
@@ -144,16 +146,16 @@ def _move_domain_counters(session: Session, moved: Counter[tuple[int, str]]) -> 
         session.flush()
 
 
-def _scrub_test_recipients(session: Session, address: str, delivery_of: dict[int, int]) -> None:
+def _scrub_test_recipients(session: Session, written: Sequence[str], delivery_of: dict[int, int]) -> None:
     """A test send's recipient list shows the delivery's placeholder instead of the address."""
+    wanted = {text.lower() for text in written}
     for send_id in sorted(delivery_of):
         send = session.get(Send, send_id)
         if send is None or not send.test_recipients:
             continue
-        wanted = address.lower()
-        if any(item.lower() == wanted for item in send.test_recipients):
+        if any(item.lower() in wanted for item in send.test_recipients):
             send.test_recipients = [
-                placeholder(delivery_of[send_id]) if item.lower() == wanted else item
+                placeholder(delivery_of[send_id]) if item.lower() in wanted else item
                 for item in send.test_recipients
             ]
     session.flush()

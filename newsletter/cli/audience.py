@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from newsletter.cli.actor import by_option, cli_actor
 from newsletter.config import load_settings
 from newsletter.db.audit import Action, record
 from newsletter.db.session import describe_url
-from newsletter.errors import ImportFileError
+from newsletter.errors import ImportFileError, NewsletterError
 from newsletter.services import build, ready
 
 if TYPE_CHECKING:
@@ -125,11 +126,9 @@ def subscribers_add(email: str, list_name: str, name: str | None) -> None:
 @by_option
 def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: bool, by: str | None) -> None:
     """Import subscribers from FILE (CSV with a header row and an email column)."""
-    if file.exists() and not file.is_file():  # a pipe or a device: read once, it could not be resumed
-        raise ImportFileError(f"{file}: not a regular file (a pipe or a device); save the CSV to a file")
     if rejects is not None and not rejects.parent.is_dir():  # found out before anything is imported
         raise ImportFileError(f"--rejects {rejects}: the folder {rejects.parent} does not exist")
-    with _session() as session, _progress(quiet) as progress:
+    with _stopped_by_sigterm(), _session() as session, _progress(quiet) as progress:
         report = importer.import_csv(session, file, list_name, rejects_path=rejects, progress=progress)
         details = {"file": str(file), "rows": report.rows, "added": report.added, "updated": report.updated,
                    "rejected": report.rejected, "suppressed": report.suppressed}  # fmt: skip
@@ -143,6 +142,24 @@ def subscribers_import(file: Path, list_name: str, rejects: Path | None, quiet: 
     )
     bad = report.rejected + report.suppressed
     click.echo(f"Rejects ({bad} rows, each with its row number and reason): {report.rejects_path}")
+
+
+class ImportStopped(NewsletterError):
+    """SIGTERM arrived during an import: the chunk in flight is rolled back, the scratch folder removed."""
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into an exception, so an import unwinds (rollback, clean-up) instead of vanishing."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise ImportStopped("the import was stopped (SIGTERM); import the file again to finish it")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -164,10 +181,13 @@ def _progress(quiet: bool) -> Iterator[ProgressCallback]:
     def update(phase: str, done: int, total: int) -> None:
         unit = "MB" if phase == "reading" else "addresses"
         scale = 1_000_000 if phase == "reading" else 1
-        detail = f"{done / scale:,.0f}/{total / scale:,.0f} {unit}"
+        known = total or None  # 0: a pipe, whose size is not known
+        detail = (
+            f"{done / scale:,.0f}/{total / scale:,.0f} {unit}" if known else f"{done / scale:,.0f} {unit}"
+        )
         if phase not in tasks:
-            tasks[phase] = bar.add_task(phase.capitalize(), total=total, detail=detail)
-        bar.update(tasks[phase], completed=done, total=total, detail=detail)
+            tasks[phase] = bar.add_task(phase.capitalize(), total=known, detail=detail)
+        bar.update(tasks[phase], completed=done, total=known, detail=detail)
 
     with bar:
         yield update

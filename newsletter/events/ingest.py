@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from newsletter import clock
 from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_and_hash
 from newsletter.audience.erasure import erased_among, is_placeholder, scrub_detail, scrub_text
-from newsletter.audience.people.suppressions import suppress_hash
+from newsletter.audience.people.suppressions import suppress_hashes
 from newsletter.db.bulk import among
 from newsletter.db.counters import Deltas, add_counters, status_moved
 from newsletter.db.tables import Delivery
@@ -77,8 +77,8 @@ def ingest(session: Session, events: Sequence[Event], *, received_at: datetime |
     deltas: Deltas = Counter()
     count_events(linked, deltas)
     _apply_to_deliveries(session, linked, deltas)
-    add_counters(session, deltas)
     suppressed = _suppress(session, new, addresses)
+    add_counters(session, deltas)  # last: concurrent batches of a send wait on its counter rows until commit
     return IngestResult(len(events), len(new), len(events) - len(new), len(linked), suppressed)
 
 
@@ -251,7 +251,6 @@ def _suppress(session: Session, new: Sequence[Event], addresses: dict[str, tuple
         if reason is not None and address is not None:
             email, digest = address
             wanted.setdefault((digest, reason), email)
-    return sum(
-        suppress_hash(session, digest, email, reason, source=SOURCE)
-        for (digest, reason), email in sorted(wanted.items())
+    return suppress_hashes(
+        session, [(digest, email, reason) for (digest, reason), email in wanted.items()], source=SOURCE
     )

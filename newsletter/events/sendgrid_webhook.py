@@ -113,20 +113,24 @@ def parse_events(body: bytes, *, received_at: datetime | None = None) -> list[Ev
 
 def to_event(item: dict[str, Any], received_at: datetime) -> Event:
     """One event object → Event; missing or odd values become None (or `received_at` for the time)."""
-    event_type = _text(item.get("event"), 32) or "unknown"
+    get = item.get
+    event_type = _text(get("event"), 32) or "unknown"
+    detail = dict(item)  # every field we do not keep in a column, in SendGrid's order
+    for name in _COLUMNS:
+        detail.pop(name, None)
     return Event(
-        sg_event_id=_text(item.get("sg_event_id"), _ID_LENGTH) or _content_id(item),
-        type=event_type,
-        occurred_at=_time(item.get("timestamp"), received_at),
-        email=_text(item.get("email"), 320),
-        sg_message_id=_text(item.get("sg_message_id"), 255),
-        send_id=_int(item.get("send_id")),
-        delivery_id=_int(item.get("delivery_id")),
-        bounce_type=_text(item.get("type"), 16) if event_type == "bounce" else None,
-        classification=_text(item.get("bounce_classification"), 64),
-        machine_open=_bool(item.get("sg_machine_open")) if event_type == "open" else None,
-        url=_text(item.get("url"), 8192),
-        detail={key: value for key, value in item.items() if key not in _COLUMNS},
+        _text(get("sg_event_id"), _ID_LENGTH) or _content_id(item),
+        event_type,
+        _time(get("timestamp"), received_at),
+        _text(get("email"), 320),
+        _text(get("sg_message_id"), 255),
+        _int(get("send_id")),
+        _int(get("delivery_id")),
+        _text(get("type"), 16) if event_type == "bounce" else None,
+        _text(get("bounce_classification"), 64),
+        _bool(get("sg_machine_open")) if event_type == "open" else None,
+        _text(get("url"), 8192),
+        detail,
     )
 
 
@@ -136,6 +140,8 @@ def _content_id(item: dict[str, Any]) -> str:
 
 
 def _text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
     if type(value) is not str:
         if value is None or isinstance(value, dict | list):
             return None

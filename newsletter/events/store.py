@@ -78,6 +78,7 @@ def insert_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]
         params = tuple(list(column) for column in zip(*rows, strict=True))
         return {r[0] for r in connection.exec_driver_sql(sql, params)}
     when = EVENT_COLUMNS.index("occurred_at")
+    times: dict[datetime, str | None] = {}  # a batch's events share a few seconds, and one received_at
     inserted: set[str] = set()
     for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
         chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
@@ -88,8 +89,8 @@ def insert_events(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]
         )
         flat = [value for row in chunk for value in row]
         for i in range(when, len(flat), len(EVENT_COLUMNS)):
-            flat[i] = sqlite_time(flat[i])
-            flat[i + 1] = sqlite_time(flat[i + 1])  # received_at
+            flat[i] = times.get(flat[i]) or times.setdefault(flat[i], sqlite_time(flat[i]))
+            flat[i + 1] = times.get(flat[i + 1]) or times.setdefault(flat[i + 1], sqlite_time(flat[i + 1]))
         inserted.update(r[0] for r in connection.exec_driver_sql(sql, tuple(flat)))
     return inserted
 

@@ -1,14 +1,24 @@
-"""Address normalising gives exactly email-validator's verdict, lower-cased; hashes are stable."""
+"""Address normalising gives exactly email-validator's verdict, stored lower-cased with an ASCII domain;
+hashes are stable and the same for both spellings of a domain."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter.audience.addresses import InvalidAddress, email_hash, normalise_email
+from newsletter.audience.addresses import (
+    InvalidAddress,
+    email_hash,
+    has_non_ascii_local_part,
+    normalise_and_hash,
+    normalise_email,
+    spellings,
+    unicode_form,
+)
 
 TRICKY = [
     "Jane.Doe@Example.COM",
@@ -54,10 +64,12 @@ TRICKY = [
 
 
 def _reference(raw: str) -> str | None:
+    """email-validator's verdict, as stored: its local part and its ASCII domain, lower-cased."""
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+        result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
         return None
+    return f"{result.local_part}@{result.ascii_domain}".lower()
 
 
 def _ours(raw: str) -> str | None:
@@ -90,3 +102,33 @@ def test_mixed_case_and_spaces_normalise_to_one_address() -> None:
 def test_invalid_address_names_the_address_and_the_reason() -> None:
     with pytest.raises(InvalidAddress, match=r"'no-at-sign' is not a valid email address: .*@-sign"):
         normalise_email("no-at-sign")
+
+
+def test_unicode_domains_are_stored_in_ascii_and_local_parts_as_given() -> None:
+    """The importer turned `user@xn--bcher-kva.de` into `user@bücher.de`, which SendGrid refuses."""
+    assert normalise_email("user@xn--bcher-kva.de") == "user@xn--bcher-kva.de"
+    assert normalise_email("User@BÜCHER.de") == "user@xn--bcher-kva.de"
+    assert normalise_email("Müller@Example.org") == "müller@example.org"
+    assert normalise_email("jürgen@bücher.de") == "jürgen@xn--bcher-kva.de"
+    assert normalise_email("x@faß.de") == "x@xn--fa-hia.de"
+    assert normalise_email("x@XN--FA-HIA.de") == "x@xn--fa-hia.de"
+    assert all(normalise_email(raw).rpartition("@")[2].isascii() for raw in TRICKY if _ours(raw))
+
+
+def test_both_spellings_of_a_domain_have_the_hash_kept_before() -> None:
+    """Hashes are over the Unicode form, as before: suppressions of erased people (no address) still match."""
+    kept_before = hashlib.sha256("user@bücher.de".encode()).hexdigest()
+    assert normalise_and_hash("user@bücher.de") == ("user@xn--bcher-kva.de", kept_before)
+    assert normalise_and_hash("user@xn--bcher-kva.de")[1] == kept_before
+    assert email_hash("user@bücher.de") == kept_before
+    assert email_hash("a@example.com") == hashlib.sha256(b"a@example.com").hexdigest()
+
+
+def test_what_the_rest_of_the_code_may_ask() -> None:
+    assert has_non_ascii_local_part("müller@example.org")
+    assert not has_non_ascii_local_part("user@xn--bcher-kva.de")
+    assert unicode_form("user@xn--bcher-kva.de") == "user@bücher.de"
+    assert unicode_form("a@example.com") == "a@example.com"
+    assert unicode_form("a@xn--not-valid-idna.com") == "a@xn--not-valid-idna.com"
+    assert spellings("user@xn--bcher-kva.de") == ("user@xn--bcher-kva.de", "user@bücher.de")
+    assert spellings("a@example.com") == ("a@example.com",)

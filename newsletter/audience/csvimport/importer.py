@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -17,6 +18,7 @@ from newsletter.audience.csvimport.source import CsvSource
 from newsletter.audience.csvimport.staging import Record, Staging
 from newsletter.audience.csvimport.upsert import ChunkWriter, Outcome
 from newsletter.audience.people.lists import get_list
+from newsletter.errors import ImportFileError
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (phase, done, total): 'reading' counts bytes of the file, 'saving' counts addresses."""
@@ -50,9 +52,13 @@ class ImportReport:
         self.merged += len(record.lines) - 1
 
 
-def default_rejects_path(path: Path) -> Path:
-    """Where rejects go when no --rejects is given: beside the file, e.g. members.rejects.csv."""
-    return path.with_name(f"{path.stem}.rejects.csv")
+def default_rejects_path(path: Path, *, regular: bool = True) -> Path:
+    """Where rejects go when no --rejects is given: beside the file, e.g. members.rejects.csv.
+
+    For a pipe or device (`/dev/stdin`) it is the working directory: stdin.rejects.csv.
+    """
+    name = f"{path.stem}.rejects.csv"
+    return path.with_name(name) if regular else Path(name)
 
 
 def import_csv(
@@ -83,8 +89,9 @@ def import_csv(
         report = ImportReport(
             file=source.path,
             list_name=mailing_list.name,
-            rejects_path=rejects_path or default_rejects_path(source.path),
+            rejects_path=rejects_path or default_rejects_path(source.path, regular=source.regular),
         )
+        _check_writable(report.rejects_path)
         for rows in _batches(source.rows(), READ_BATCH):
             staging.add(rows)
             report.rows += len(rows)
@@ -121,6 +128,13 @@ def _save(
                     staging.reject((line, record.email, decision.reason) for line in record.lines)
             done += len(chunk)
             notify("saving", done, total)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse before reading the file if its rejects could not be written at the end."""
+    folder = path.parent if str(path.parent) else Path()
+    if (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK | os.X_OK):
+        raise ImportFileError(f"{path}: cannot write the rejects file here; name another with --rejects")
 
 
 def _write_rejects(path: Path, rejects: Iterable[tuple[int, str, str]]) -> None:

@@ -1,10 +1,18 @@
-"""Reading a subscriber CSV as a stream: header mapping, UTF-8 per line, one checked row at a time."""
+"""Reading a subscriber CSV as a stream: checked text, the header's column map, one checked row at a time.
+
+Nothing in the file can make reading throw anything but a one-line `ImportFileError` (the file as a
+whole cannot be read: not UTF-8, a broken quote, a header too wide). A row that cannot be imported
+(a control character, a cell too long, too many cells, a bad address or name) becomes a reject with
+its line number and a reason. The file may be a pipe (`/dev/stdin`): it is read once, never sought.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +29,17 @@ EXPORT_ONLY_HEADERS = ("status", "subscribed_at")
 """Columns `export` writes about the membership, not the person: ignored on import."""
 ATTRIBUTE_PREFIX = "attribute:"
 """How `export` names an attribute that clashes with its own columns; stripped on import."""
+MAX_COLUMNS = 500
+"""Named columns a header may have (each attribute is a column of the import's scratch table)."""
+MAX_CELL = 10_000
+"""Characters a cell of an imported row may have; a longer one rejects its row."""
+MAX_READABLE_CELL = 16 * 1024 * 1024
+"""Characters the CSV reader holds for one cell. A longer one cannot be skipped safely (the reader
+would lose its place inside the quotes), so it refuses the file: usually a quote never closed."""
+_UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNDECODED = re.compile("[\udc80-\udcff]")
+"""Control characters other than tab, CR and LF (C0, DEL, C1), and the surrogates that stand for
+bytes that are not UTF-8 (the file is decoded with surrogateescape, so a bad byte is found per row)."""
 
 
 class Row(NamedTuple):
@@ -39,40 +58,110 @@ class Row(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Header:
-    """Which column holds what; every other named column becomes an attribute."""
+class Columns:
+    """The column map of a subscriber CSV: which column holds what; every other named column is an attribute.
+
+    This is the row → record seam: `row()` turns one row's cells into a `Row`. A mapping for another
+    export format (status columns, tags, merge fields) is another class with the same `attribute_keys`
+    and `row()`, chosen from the header by `CsvSource`'s `columns` argument.
+    """
 
     email: int
     name: int | None
     attributes: tuple[tuple[int, str], ...]
     width: int
 
+    @classmethod
+    def from_header(cls, path: Path, cells: list[str]) -> Columns:
+        """The map of a header row; ImportFileError if it has no email column or repeats a name."""
+        names = [cell.strip().lower() for cell in cells]
+        email = next((i for i, name in enumerate(names) if name in EMAIL_HEADERS), None)
+        if email is None:
+            found = ", ".join(repr(cell.strip()) for cell in cells)
+            raise ImportFileError(f"{path}: the header row has no email column (found: {found})")
+        seen = [name for name in names if name]
+        duplicates = sorted({name for name in seen if seen.count(name) > 1})
+        if duplicates:
+            raise ImportFileError(f"{path}: the header row repeats column(s) {', '.join(duplicates)}")
+        name = next((i for i, n in enumerate(names) if n in NAME_HEADERS), None)
+        attributes = tuple(
+            (i, n.removeprefix(ATTRIBUTE_PREFIX).replace(" ", "_"))
+            for i, n in enumerate(names)
+            if n and i not in (email, name) and n not in EXPORT_ONLY_HEADERS
+        )
+        return cls(email=email, name=name, attributes=attributes, width=len(cells))
+
+    @property
+    def attribute_keys(self) -> tuple[str, ...]:
+        """The attribute names, in the order of each row's `values`."""
+        return tuple(key for _, key in self.attributes)
+
+    def row(self, line: int, cells: list[str]) -> Row:
+        """One data row checked: the normalised address, name and attribute values, or the error."""
+        width = self.width
+        error = None
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        elif len(cells) > width and any(cell.strip() for cell in cells[width:]):
+            error = f"the row has {len(cells):,} cells but the header has {width:,}"
+        raw_email = cells[self.email].strip()
+        name = None if self.name is None else _clean(cells[self.name])
+        if error is None and name is not None and len(name) > NAME_LENGTH:
+            error = f"the name is longer than {NAME_LENGTH} characters"
+        email = None
+        if error is None:
+            email, error = _email(unescape_cell(raw_email))
+        values = tuple([_clean(cells[index]) for index, _ in self.attributes])
+        return Row(line, raw_email, email, name, values, error)
+
+    def reject(self, line: int, cells: list[str], reason: str) -> Row:
+        """A row refused before its cells were read (control characters, a cell too long)."""
+        raw = cells[self.email].strip() if self.email < len(cells) else ""
+        return Row(line, printable(raw[:MAX_CELL]), None, None, (), reason)
+
+    def column_name(self, index: int) -> str:
+        """How a reason names the column at `index`."""
+        if index == self.email:
+            return "email"
+        if index == self.name:
+            return "name"
+        named = dict(self.attributes)
+        return named.get(index, f"number {index + 1}")
+
 
 class CsvSource:
     """A CSV file read once, as a context manager: the header on entry, then `rows()`.
 
-    `bytes_read` and `size` tell how far reading has got; `attribute_keys` name the values
-    in each row's `values`.
+    `bytes_read` and `size` tell how far reading has got (`size` is 0 when unknown: a pipe);
+    `attribute_keys` name the values in each row's `values`.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.size = 0
+        self.regular = False
 
     def __enter__(self) -> CsvSource:
         try:
-            self._handle = self.path.open("rb")
+            handle = self.path.open("rb", buffering=0)
         except OSError as exc:
             raise ImportFileError(f"{self.path}: cannot read the file ({exc.strerror})") from None
-        self.size = os.fstat(self._handle.fileno()).st_size
-        self._text = io.TextIOWrapper(self._handle, encoding="utf-8-sig", newline="")
+        info = os.fstat(handle.fileno())
+        self.regular = stat.S_ISREG(info.st_mode)
+        self.size = info.st_size if self.regular else 0
+        self._counted = _Counted(handle)
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(self._counted), encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
+        # Process-wide in the csv module: raised (never lowered) so a long cell is read and rejected.
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_READABLE_CELL))
         self._reader = csv.reader(self._text, strict=True)
         try:
-            self.header = _header(self.path, self._guarded(self._reader))
+            self.columns = self._header()
         except BaseException:
             self._text.close()
             raise
-        self.attribute_keys = tuple(key for _, key in self.header.attributes)
+        self.attribute_keys = self.columns.attribute_keys
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -81,25 +170,108 @@ class CsvSource:
     @property
     def bytes_read(self) -> int:
         """How much of the file has been read (to the read-ahead buffer)."""
-        return self._handle.tell() if not self._handle.closed else self.size
+        return self._counted.count
 
     def rows(self) -> Iterator[Row]:
         """Every non-blank data row, checked; a file that cannot be read at all raises ImportFileError."""
-        reader, header = self._reader, self.header
+        reader, columns, unwanted = self._reader, self.columns, _UNWANTED
         previous = reader.line_num
-        while (cells := self._guarded(reader)) is not None:
+        while (cells := self._next(previous + 1)) is not None:
             line, previous = previous + 1, reader.line_num
-            if "".join(cells).strip():  # not a blank row
-                yield _row(header, line, cells)
+            text = "".join(cells)
+            if not text.strip():  # a blank row
+                continue
+            if len(text) > MAX_CELL or (not text.isprintable() and unwanted.search(text)):
+                reason = self._refusal(line, cells, text)
+                if reason is not None:
+                    yield columns.reject(line, cells, reason)
+                    continue
+            yield columns.row(line, cells)
 
-    def _guarded(self, reader: Iterator[list[str]]) -> list[str] | None:
-        """The next row of cells, None at the end; errors of the file as ImportFileError."""
+    def _header(self) -> Columns:
+        cells = self._next(1)
+        if cells is None:
+            raise ImportFileError(
+                f"{self.path}: the file is empty; expected a header row with an email column"
+            )
+        if _UNDECODED.search(text := "".join(cells)):
+            raise ImportFileError(self._not_utf8(1, text))
+        for index, cell in enumerate(cells):
+            if len(cell) > MAX_CELL or (found := _UNWANTED.search(cell)):
+                what = f"control character U+{ord(found[0]):04X}" if found else f"{len(cell):,} characters"
+                raise ImportFileError(
+                    f"{self.path}: line 1: header cell {index + 1} is not a column name ({what})"
+                )
+        named = sum(1 for cell in cells if cell.strip())
+        if named > MAX_COLUMNS:
+            raise ImportFileError(
+                f"{self.path}: line 1: the header row names {named:,} columns; at most {MAX_COLUMNS} "
+                "can be imported (remove the columns you do not need)"
+            )
+        return Columns.from_header(self.path, cells)
+
+    def _refusal(self, line: int, cells: list[str], text: str) -> str | None:
+        """Why a row with an unwanted character or a long cell is refused (None: it is not)."""
+        if _UNDECODED.search(text):
+            raise ImportFileError(self._not_utf8(line, text))
+        for index, cell in enumerate(cells):
+            found = _UNWANTED.search(cell)
+            if found is not None:
+                column = self.columns.column_name(index)
+                return f"control character U+{ord(found[0]):04X} in column {column!r}"
+        for index, cell in enumerate(cells):
+            if len(cell) > MAX_CELL:
+                column = self.columns.column_name(index)
+                return (
+                    f"the cell in column {column!r} has {len(cell):,} characters; "
+                    f"at most {MAX_CELL:,} are imported"
+                )
+        return None
+
+    def _next(self, first_line: int) -> list[str] | None:
+        """The next row of cells (from `first_line`), None at the end; file errors as ImportFileError."""
         try:
-            return next(reader, None)
+            return next(self._reader, None)
         except csv.Error as exc:
-            raise ImportFileError(f"{self.path}: line {self._reader.line_num + 1}: {exc}") from None
-        except UnicodeDecodeError:
-            raise ImportFileError(_not_utf8(self.path)) from None
+            line = self._reader.line_num
+            if str(exc) == "unexpected end of data":
+                message = f"the file ends inside a quoted cell opened on line {first_line}"
+            elif str(exc).startswith("field larger than field limit"):
+                message = f"a cell longer than {MAX_READABLE_CELL:,} characters (is a quote never closed?)"
+            else:
+                message = str(exc)
+            raise ImportFileError(f"{self.path}: line {line}: {message}") from None
+
+    def _not_utf8(self, line: int, cell: str) -> str:
+        if self.regular:
+            return _not_utf8(self.path)
+        found = _UNDECODED.search(cell)
+        byte = ord(found[0]) - 0xDC00 if found else 0
+        return (
+            f"{self.path}: line {line} is not UTF-8 text (byte 0x{byte:02x}); "
+            "save the file as UTF-8 and import it again"
+        )
+
+
+class _Counted(io.RawIOBase):
+    """A raw binary file that counts the bytes read from it (a pipe cannot tell its position)."""
+
+    def __init__(self, raw: io.RawIOBase | io.FileIO) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:  # type: ignore[override]
+        size = self._raw.readinto(buffer)
+        if size:
+            self.count += size
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _not_utf8(path: Path) -> str:
@@ -117,43 +289,9 @@ def _not_utf8(path: Path) -> str:
     return f"{path}: the file is not UTF-8 text; save it as UTF-8 and import it again"
 
 
-def _header(path: Path, cells: list[str] | None) -> Header:
-    if cells is None:
-        raise ImportFileError(f"{path}: the file is empty; expected a header row with an email column")
-    names = [cell.strip().lower() for cell in cells]
-    email = next((i for i, name in enumerate(names) if name in EMAIL_HEADERS), None)
-    if email is None:
-        found = ", ".join(repr(cell.strip()) for cell in cells)
-        raise ImportFileError(f"{path}: the header row has no email column (found: {found})")
-    seen = [name for name in names if name]
-    duplicates = sorted({name for name in seen if seen.count(name) > 1})
-    if duplicates:
-        raise ImportFileError(f"{path}: the header row repeats column(s) {', '.join(duplicates)}")
-    name = next((i for i, n in enumerate(names) if n in NAME_HEADERS), None)
-    attributes = tuple(
-        (i, n.removeprefix(ATTRIBUTE_PREFIX).replace(" ", "_"))
-        for i, n in enumerate(names)
-        if n and i not in (email, name) and n not in EXPORT_ONLY_HEADERS
-    )
-    return Header(email=email, name=name, attributes=attributes, width=len(cells))
-
-
-def _row(header: Header, line: int, cells: list[str]) -> Row:
-    width = header.width
-    error = None
-    if len(cells) < width:
-        cells = cells + [""] * (width - len(cells))
-    elif len(cells) > width and any(cell.strip() for cell in cells[width:]):
-        error = f"the row has {len(cells)} cells but the header has {width}"
-    raw_email = cells[header.email].strip()
-    name = None if header.name is None else _clean(cells[header.name])
-    if error is None and name is not None and len(name) > NAME_LENGTH:
-        error = f"the name is longer than {NAME_LENGTH} characters"
-    email = None
-    if error is None:
-        email, error = _email(unescape_cell(raw_email))
-    values = tuple([_clean(cells[index]) for index, _ in header.attributes])
-    return Row(line, raw_email, email, name, values, error)
+def printable(text: str) -> str:
+    """`text` with each control character written as an escape (\\x07), for a rejects file."""
+    return _UNWANTED.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 256 else "\ufffd", text)
 
 
 def _email(raw: str) -> tuple[str | None, str | None]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 
 from newsletter.audience.addresses import email_hash
+from newsletter.audience.csvimport.scratch import ScratchFolder
 from newsletter.audience.csvimport.source import Row
 
 
@@ -25,7 +24,7 @@ class Record:
 
 
 class Staging:
-    """Rows and rejects of one import, kept on disk in a temporary SQLite file (not the database)."""
+    """Rows and rejects of one import, on disk in a SQLite file (not the database) in a scratch folder."""
 
     def __init__(self, attribute_keys: Sequence[str]) -> None:
         self.keys = tuple(attribute_keys)
@@ -38,9 +37,14 @@ class Staging:
             """
 
     def __enter__(self) -> Staging:
-        self._dir = tempfile.TemporaryDirectory(prefix="newsletter-import-")
-        self._db = sqlite3.connect(Path(self._dir.name) / "staging.db")
-        self._db.executescript(self._schema)
+        self._folder = ScratchFolder()
+        folder = self._folder.__enter__()
+        try:
+            self._db = sqlite3.connect(folder / "staging.db")
+            self._db.executescript(self._schema)
+        except BaseException:
+            self._folder.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(
@@ -49,8 +53,10 @@ class Staging:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._db.close()
-        self._dir.cleanup()
+        try:
+            self._db.close()
+        finally:
+            self._folder.__exit__(exc_type, exc, tb)
 
     def add(self, rows: Iterable[Row]) -> None:
         """Keep valid rows for merging and bad ones as rejects."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
@@ -59,6 +59,52 @@ def suppress_hash(
         session.execute(update(Subscriber).where(Subscriber.email == email).values(status="blocklisted"))
     session.flush()
     return True
+
+
+def suppress_hashes(session: Session, wanted: Iterable[tuple[str, str | None, str]], *, source: str) -> int:
+    """Suppress many addresses globally at once, each (hash, address or None, reason); how many were new.
+
+    `suppress_hash` for a batch: one look-up of those already suppressed, one insert, and one update
+    blocklisting the subscribers of the new blocking ones. The caller commits.
+    """
+    unique = {(digest, reason): email for digest, email, reason in wanted}
+    if not unique:
+        return 0
+    unknown = {reason for _, reason in unique} - set(SUPPRESSION_REASONS)
+    if unknown:
+        raise AudienceError(
+            f"unknown suppression reason {sorted(unknown)[0]!r}; use one of {SUPPRESSION_REASONS}"
+        )
+    found = session.execute(
+        select(Suppression.email_hash, Suppression.reason).where(
+            Suppression.email_hash.in_(sorted({digest for digest, _ in unique})),
+            Suppression.list_id.is_(None),
+        )
+    )
+    new = sorted(unique.keys() - {(digest, reason) for digest, reason in found})
+    if not new:
+        return 0
+    now = clock.now()
+    session.execute(
+        insert(Suppression),
+        [
+            {
+                "email_hash": digest,
+                "email": unique[(digest, reason)],
+                "list_id": None,
+                "reason": reason,
+                "source": source[:64],
+                "created_at": now,
+            }
+            for digest, reason in new
+        ],
+    )
+    blocked = sorted(
+        {email for key in new if key[1] in BLOCKING_REASONS and (email := unique[key]) is not None}
+    )
+    if blocked:
+        session.execute(update(Subscriber).where(Subscriber.email.in_(blocked)).values(status="blocklisted"))
+    return len(new)
 
 
 def applying(session: Session, digest: str, list_id: int | None) -> list[Suppression]:

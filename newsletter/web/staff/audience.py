@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter.audience.csvimport.importer import ImportReport, import_csv
+from newsletter.audience.csvimport.scratch import ScratchFolder
 from newsletter.audience.people.lists import list_summaries
 from newsletter.audience.people.search import search_subscribers
 from newsletter.audience.people.subscribers import describe_subscriber
@@ -31,8 +31,8 @@ COPY_CHUNK = 1024 * 1024
 def _import(
     services: Services, upload: BinaryIO, filename: str, list_name: str, by: Actor
 ) -> tuple[ImportReport, list[list[str]]]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(filename).name[:100] or "upload.csv")
+    with ScratchFolder() as folder:  # removed however the request ends (after a kill: by the next import)
+        path = folder / (Path(filename).name[:100] or "upload.csv")
         with path.open("wb") as handle:  # the upload is spooled to disk by the form parser; copy, never load
             shutil.copyfileobj(upload, handle, COPY_CHUNK)
         with services.sessions() as session:
