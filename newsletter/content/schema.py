@@ -310,6 +310,47 @@ class SendGridOptions(Model):
     categories: list[str] = Field(default_factory=list)
 
 
+ATTRIBUTE_TYPES = ("string", "number", "date", "boolean", "enum")
+"""What a subscriber attribute may hold; docs/segments.md says how each is read and compared."""
+_ATTRIBUTE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _attribute_name(value: str) -> str:
+    if not _ATTRIBUTE_NAME.match(value):
+        raise ValueError(
+            f"attribute name {value!r} must be lower-case letters, digits and _ "
+            "(as the CSV import names columns: `Signup Source` becomes signup_source)"
+        )
+    return value
+
+
+AttributeName = Annotated[str, AfterValidator(_attribute_name)]
+
+
+class AttributeSpec(Model):
+    """One subscriber attribute a publication uses (in segments, later merge tags): its type.
+
+    In YAML either `name: type` or `name: {type: enum, values: [...], description: ...}`.
+    """
+
+    type: Literal["string", "number", "date", "boolean", "enum"]
+    values: list[NonEmpty] = Field(default_factory=list)
+    description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        return {"type": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _values_only_for_enums(self) -> AttributeSpec:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum needs its values: {type: enum, values: [a, b]}")
+        if self.type != "enum" and self.values:
+            raise ValueError(f"only an enum lists values; this attribute is a {self.type}")
+        return self
+
+
 class Publication(Model):
     """The shared parts of every issue of one newsletter."""
 
@@ -326,6 +367,7 @@ class Publication(Model):
     language: str = "en"
     default_list: str | None = None
     sendgrid: SendGridOptions = Field(default_factory=SendGridOptions)
+    attributes: dict[AttributeName, AttributeSpec] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

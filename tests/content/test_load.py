@@ -117,7 +117,7 @@ def test_unknown_publication_key_lists_the_allowed_keys_by_their_yaml_names(tmp_
     assert (problem.line, problem.col, problem.field) == (34, 1, "colour")
     assert problem.message == (
         "unknown key 'colour' (allowed: name, organization, from, reply_to, postal_address, disclaimer,"
-        " legal, brand, web_base_url, timezone, language, default_list, sendgrid)"
+        " legal, brand, web_base_url, timezone, language, default_list, sendgrid, attributes)"
     )
 
 
