@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from newsletter.db.tables import (
@@ -160,6 +160,10 @@ def load(session: Session, readers: list[Reader]) -> dict[str, int]:
         session.flush()
         list_ids[name] = row.id
     _insert(session, Subscriber, [_subscriber(r) for r in readers])
+    if session.get_bind().dialect.name == "postgresql":  # explicit ids: move the sequence past them
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), max(id)) FROM subscribers")
+        )
     _insert(
         session, Subscription, [_subscription(r, name, list_ids) for r in readers for name in r.subscriptions]
     )
