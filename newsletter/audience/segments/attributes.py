@@ -54,13 +54,11 @@ class AttributeSql:
             )
             self.raw: ColumnElement[str] = column.op("->>", return_type=String)(key_param)
             self.string = _text("string")
-            self.number_kinds: tuple[str, ...] = ("number",)
         else:
             path = _text(f'$."{key}"')
             self.json_type = func.json_type(column, path)
             self.raw = func.json_extract(column, path)
             self.string = _text("text")
-            self.number_kinds = ("integer", "real")
 
     def typed(self, kind: str) -> ColumnElement[Any]:
         """The value as `kind` (string, enum, number, date, boolean), NULL when it does not read as one."""
@@ -76,14 +74,12 @@ class AttributeSql:
         return case((self.json_type == self.string, func.nullif(self.raw, _text(""))))
 
     def number(self) -> ColumnElement[Any]:
-        native = self.json_type.in_([_text(kind) for kind in self.number_kinds])
+        numeric = cast(self.raw, Numeric)
         if self.postgres:
-            numeric_text = and_(self.json_type == self.string, self.raw.op("~")(_text(_PG_NUMBER)))
-            return case((native, cast(self.raw, Numeric)), (numeric_text, cast(self.raw, Numeric)))
-        return case(
-            (native, self.raw),
-            (and_(self.json_type == self.string, _sqlite_number(self.raw)), cast(self.raw, Numeric)),
-        )
+            numeric_text = case((self.raw.op("~")(_text(_PG_NUMBER)), numeric))
+            return case({"number": numeric, "string": numeric_text}, value=self.json_type)
+        numeric_text = case((_sqlite_number(self.raw), numeric))
+        return case({"integer": self.raw, "real": self.raw, "text": numeric_text}, value=self.json_type)
 
     def date(self) -> ColumnElement[str]:
         if self.postgres:
@@ -94,18 +90,17 @@ class AttributeSql:
 
     def boolean(self) -> ColumnElement[bool]:
         word = func.lower(self.raw)
-        is_text = self.json_type == self.string
-        if self.postgres:
-            native = (self.json_type == _text("boolean"), self.raw == _text("true"))
-            natives = [native]
-        else:
-            natives = [(self.json_type == _text("true"), true()), (self.json_type == _text("false"), false())]
-        return case(
-            *natives,
-            (and_(is_text, word.in_([_text(w) for w in TRUE_WORDS])), true()),
-            (and_(is_text, word.in_([_text(w) for w in FALSE_WORDS])), false()),
-            else_=literal(None, Boolean),
+        unknown = literal(None, Boolean)
+        text = case(
+            (word.in_([_text(w) for w in TRUE_WORDS]), true()),
+            (word.in_([_text(w) for w in FALSE_WORDS]), false()),
+            else_=unknown,
         )
+        if self.postgres:
+            whens: dict[str, Any] = {"boolean": self.raw == _text("true"), "string": text}
+        else:
+            whens = {"true": true(), "false": false(), "text": text}
+        return case(whens, value=self.json_type, else_=unknown)
 
     def equals_text(self, value: str) -> ColumnElement[bool]:
         """The attribute is the JSON string `value` (non-empty): containment on PostgreSQL (GIN-indexed)."""

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ColumnElement, Numeric, String, and_, func, literal, not_, or_, select
+from sqlalchemy import Boolean, ColumnElement, Numeric, String, and_, false, func, literal, not_, or_, select
 
 from newsletter.audience.segments.attributes import AttributeSql
 from newsletter.content.segments.checked import (
@@ -117,8 +117,7 @@ class _Compiler:
         if isinstance(reference, Attribute) and reference.type in ("string", "enum") and node.op == "=":
             assert isinstance(value, str)
             return AttributeSql(reference.name, postgres=self.context.postgres).equals_text(value)
-        typed = self.typed(reference)
-        return and_(typed.is_not(None), _OPERATORS[node.op](typed, _bound(value)))
+        return _known(_OPERATORS[node.op](self.typed(reference), _bound(value)))
 
     def one_of(self, node: OneOf) -> ColumnElement[bool]:
         reference = node.reference
@@ -127,7 +126,7 @@ class _Compiler:
             return AttributeSql(reference.name, postgres=self.context.postgres).text_among(texts)
         typed = self.typed(reference)
         values = [_bound(v) for v in node.values]
-        return and_(typed.is_not(None), typed.not_in(values) if node.negated else typed.in_(values))
+        return _known(typed.not_in(values) if node.negated else typed.in_(values))
 
     def on_day(self, column: ColumnElement[Any], op: str, day: date) -> ColumnElement[bool]:
         """A timestamp compared with a calendar day in the publication's time zone."""
@@ -195,6 +194,12 @@ class _Compiler:
         if self.context.list_ids is not None:
             query = query.where(ConsentEvidence.list_id.in_(self.context.list_ids))
         return query.correlate_except(ConsentEvidence).exists()
+
+
+def _known(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """False where `condition` is NULL (a missing value): leaves stay two-valued, and the typed value
+    is computed once per row (`x IS NOT NULL AND x >= 10` would compute it twice)."""
+    return func.coalesce(condition, false())
 
 
 def _nullif_empty(column: Any) -> ColumnElement[Any]:
