@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
@@ -13,6 +11,7 @@ from sqlalchemy import Column, Engine, Integer, delete, func, insert, inspect, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree, status_counters
+from support.schema import ours_on
 
 from newsletter.db.counters import STATUS
 from newsletter.db.migrate import (
@@ -22,24 +21,6 @@ from newsletter.db.migrate import (
     upgrade,
 )
 from newsletter.db.tables import Base, Delivery, DeliveryBatch, SendCounter
-from newsletter.schedule.wakeups import JOB_TABLE
-
-
-def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """APScheduler's job table is not ours."""
-    return not (type_ == "table" and name == JOB_TABLE)
-
-
-def _ours_on(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
-    """Ours, minus indexes the models make only on another dialect (`Index(...).ddl_if(dialect=...)`)."""
-
-    def include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-        only = getattr(obj, "_ddl_if", None)  # SQLAlchemy keeps ddl_if()'s condition here
-        if only is not None and only.dialect not in (None, dialect):
-            return False
-        return _ours(obj, name, type_, reflected, compare_to)
-
-    return include
 
 
 def counters(engine: Engine) -> list[tuple[int, str, str, int]]:
@@ -78,7 +59,7 @@ def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(blank_en
     assert downgrade(blank_engine, "base") is None
     assert upgrade(blank_engine) == head_revision()
     with blank_engine.connect() as conn:
-        include = _ours_on(blank_engine.dialect.name)
+        include = ours_on(blank_engine.dialect.name)
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include})
         assert compare_metadata(context, Base.metadata) == []
 
