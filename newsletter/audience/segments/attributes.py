@@ -71,9 +71,11 @@ class AttributeSql:
         }[kind]()
 
     def text(self) -> ColumnElement[str]:
+        """A non-empty JSON string, else NULL."""
         return case((self.json_type == self.string, func.nullif(self.raw, _text(""))))
 
     def number(self) -> ColumnElement[Any]:
+        """A JSON number, or text shaped -?[0-9]+(.[0-9]+)? read as a number, else NULL."""
         numeric = cast(self.raw, Numeric)
         if self.postgres:
             numeric_text = case((self.raw.op("~")(_text(_PG_NUMBER)), numeric))
@@ -82,6 +84,7 @@ class AttributeSql:
         return case({"integer": self.raw, "real": self.raw, "text": numeric_text}, value=self.json_type)
 
     def date(self) -> ColumnElement[str]:
+        """JSON text shaped YYYY-MM-DD (compared as text), else NULL."""
         if self.postgres:
             shaped = self.raw.op("~")(_text(_PG_DATE))
         else:
@@ -89,6 +92,7 @@ class AttributeSql:
         return case((and_(self.json_type == self.string, shaped), self.raw))
 
     def boolean(self) -> ColumnElement[bool]:
+        """JSON true/false, or a yes/no word in any case, else NULL."""
         word = func.lower(self.raw)
         unknown = literal(None, Boolean)
         text = case(
