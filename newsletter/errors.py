@@ -3,6 +3,7 @@
 * NewsletterError
   - ConfigError          a setting is missing or wrong (names the setting)
   - ContentError         an issue or publication file is invalid (one or more ContentProblem)
+    - SegmentError       a segment expression does not parse or check (`segment:1:14: unknown attribute`)
   - RenderError          a valid issue could not be turned into an email
   - AudienceError        subscribers, lists, imports
     - NotFound           a list, subscriber or send that does not exist
@@ -63,6 +64,14 @@ class ContentError(NewsletterError):
     def single(cls, path: Path | str, message: str, line: int = 1, col: int = 1) -> ContentError:
         """An error with one problem, for whole-file failures (unreadable, not YAML)."""
         return cls([ContentProblem(str(path), line, col, "", message)])
+
+
+class SegmentError(ContentError):
+    """A segment expression that does not parse or type-check; each problem is located in its text.
+
+    A problem's path names the expression (`segment`, or a saved segment's name), so it reads
+    `segment:1:14: unknown attribute 'rol'`.
+    """
 
 
 class RenderError(NewsletterError):

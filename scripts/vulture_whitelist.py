@@ -108,3 +108,12 @@ _.readable
 
 # What a transport must carry (SMTPUTF8 for a non-ASCII local part): asked by the transports (issue 20).
 has_non_ascii_local_part
+
+# lark calls a transformer's methods by the grammar's rule names (content/segments/parse.py).
+_.or_test
+_.and_test
+_.negation
+_.exclusion
+
+# Audience-conditional blocks (issue 13, next) evaluate personas with it; the property test holds it to the SQL.
+persona_matches

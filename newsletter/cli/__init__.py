@@ -35,6 +35,10 @@ COMMANDS = {
     "subscribers": LazyCommand(
         "newsletter.cli.audience:subscribers", "Add, import, export, show, unsubscribe and erase subscribers."
     ),
+    "segments": LazyCommand(
+        "newsletter.cli.segments:segments_group",
+        "Saved segments: filters on subscribers' attributes, lists, dates and engagement.",
+    ),
     "send": LazyCommand(
         "newsletter.cli.sends:send_command",
         "Schedule ISSUE for lists (now or --at), or send a test; prints the send's id last.",

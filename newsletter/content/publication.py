@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from newsletter.content.fieldtypes import HttpsUrl, Markdown, Model, NonEmpty, described
 
@@ -118,6 +118,55 @@ class Checks(Model):
     )
 
 
+ATTRIBUTE_TYPES = ("string", "number", "date", "boolean", "enum")
+"""What a subscriber attribute may hold; docs/segments.md says how each is read and compared."""
+_ATTRIBUTE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _attribute_name(value: str) -> str:
+    if not _ATTRIBUTE_NAME.match(value):
+        raise ValueError(
+            f"attribute name {value!r} must be lower-case letters, digits and _ "
+            "(as the CSV import names columns: `Signup Source` becomes signup_source)"
+        )
+    return value
+
+
+AttributeName = Annotated[str, AfterValidator(_attribute_name)]
+AttributeType = Literal["string", "number", "date", "boolean", "enum"]
+
+
+def _shorthand(data: object) -> object:
+    """`name: type` is short for `name: {type: type}`."""
+    return {"type": data} if isinstance(data, str) else data
+
+
+class AttributeSpec(Model):
+    """One subscriber attribute a publication uses (in segments and merge tags): its type.
+
+    In YAML either `name: type` or `name: {type: enum, values: [...], description: ...}`.
+    """
+
+    type: AttributeType = described("What the attribute holds.", "string")
+    values: list[NonEmpty] = described(
+        "The values an enum may take.", ["clinician", "patient"], default_factory=list
+    )
+    description: str | None = described("What the attribute means.", "The reader's role.", default=None)
+
+    @model_validator(mode="after")
+    def _values_only_for_enums(self) -> AttributeSpec:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum needs its values: {type: enum, values: [a, b]}")
+        if self.type != "enum" and self.values:
+            raise ValueError(f"only an enum lists values; this attribute is a {self.type}")
+        return self
+
+
+DeclaredAttribute = Annotated[
+    AttributeSpec, BeforeValidator(_shorthand, json_schema_input_type=AttributeSpec | AttributeType)
+]
+
+
 class Publication(Model):
     """The shared parts of every issue of one newsletter."""
 
@@ -167,6 +216,11 @@ class Publication(Model):
         "SendGrid settings.", {"asm_group_id": 41}, default_factory=SendGridOptions
     )
     checks: Checks = described("Editorial checks.", {"flagged_phrases": ["cure"]}, default_factory=Checks)
+    attributes: dict[AttributeName, DeclaredAttribute] = described(
+        "The subscriber attributes this publication uses in segments and merge tags, with their types.",
+        {"role": {"type": "enum", "values": ["clinician", "patient"]}, "state": "string"},
+        default_factory=dict,
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -45,7 +45,10 @@ from newsletter.content.fieldtypes import (
     described,
 )
 from newsletter.content.publication import (
+    ATTRIBUTE_TYPES,
     CHECK_NAMES,
+    AttributeName,
+    AttributeSpec,
     Brand,
     CheckName,
     Checks,
@@ -58,11 +61,14 @@ from newsletter.content.publication import (
 )
 
 __all__ = [
+    "ATTRIBUTE_TYPES",
     "BLOCK_TYPES",
     "CHECK_NAMES",
     "MARKDOWN",
     "SHARE_NETWORKS",
     "Action",
+    "AttributeName",
+    "AttributeSpec",
     "Author",
     "Block",
     "BlockBase",

@@ -489,3 +489,35 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(EMAIL_LENGTH), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+
+
+# ---------------------------------------------------------------- saved segments (audience stage)
+
+
+class SavedSegment(Base):
+    """A named segment: an expression in the segment language (docs/segments.md), optionally on one list.
+
+    The expression is checked against `publication`'s declared attributes when saved and again each
+    time it is used (a declaration may have changed); who matches is always counted live.
+    """
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    expression: Mapped[str] = mapped_column(Text)
+    publication: Mapped[str] = mapped_column(String(100))
+    list_id: Mapped[int | None] = mapped_column(Id, ForeignKey("lists.id"))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+Index(
+    "ix_subscribers_attributes",
+    Subscriber.attributes,
+    postgresql_using="gin",
+    postgresql_ops={"attributes": "jsonb_path_ops"},
+).ddl_if(dialect="postgresql")
+"""Segments' attribute equality (`attributes @> '{"role": "clinician"}'`) on PostgreSQL; none on SQLite."""

@@ -11,22 +11,18 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from support.schema import ours_on
 
 from newsletter.db.migrate import current_revision, upgrade
 from newsletter.db.revisions import head
 from newsletter.db.session import make_engine
 from newsletter.db.tables import Base, MailingList, Subscriber
-from newsletter.schedule.wakeups import JOB_TABLE
-
-
-def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """APScheduler creates and owns its job table; it is not part of our models or migrations."""
-    return not (type_ == "table" and name == JOB_TABLE)
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
+        include = ours_on(engine.dialect.name)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include})
         assert compare_metadata(context, Base.metadata) == []
     assert current_revision(engine) == head()
 

@@ -53,6 +53,10 @@ ARGS: dict[str, list[str]] = {
     "users reset-totp": ["a@example.org"],
     "users require-totp": ["on"],
     "audit": [],
+    "segments create": ["clinicians", "--where", 'role = "clinician"'],
+    "segments list": [],
+    "segments show": ["clinicians"],
+    "segments delete": ["clinicians"],
     "schema": [],
     "preview": [ISSUE, "--port", "9"],
 }

@@ -118,7 +118,7 @@ def test_unknown_publication_key_lists_the_allowed_keys_by_their_yaml_names(tmp_
     assert problem.message == (
         "unknown key 'colour' (allowed: name, organization, from, reply_to, postal_address, disclaimer,"
         " study_disclaimer, promo_label, legal, brand, web_base_url, archive_path, timezone, language,"
-        " default_list, sendgrid, checks)"
+        " default_list, sendgrid, checks, attributes)"
     )
 
 

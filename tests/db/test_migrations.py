@@ -1,4 +1,4 @@
-"""Migrations up and down on both backends: 0006 (batches claimed ahead), 0007 (status counters), 0011."""
+"""Migrations up and down on both backends: each revision's own test (0006 onwards) and the whole chain."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import Column, Engine, Integer, delete, func, insert, inspect, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from support.counts import assert_status_counts_agree, status_counters
+from support.schema import ours_on
 
 from newsletter.db import revisions
 from newsletter.db.counters import STATUS
@@ -23,12 +24,6 @@ from newsletter.db.migrate import (
     upgrade,
 )
 from newsletter.db.tables import Base, Delivery, DeliveryBatch, SendCounter
-from newsletter.schedule.wakeups import JOB_TABLE
-
-
-def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """APScheduler's job table is not ours."""
-    return not (type_ == "table" and name == JOB_TABLE)
 
 
 def counters(engine: Engine) -> list[tuple[int, str, str, int]]:
@@ -67,7 +62,8 @@ def test_every_migration_goes_down_to_nothing_and_back_up_to_the_models(blank_en
     assert downgrade(blank_engine, "base") is None
     assert upgrade(blank_engine) == revisions.head()
     with blank_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
+        include = ours_on(blank_engine.dialect.name)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include})
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -208,3 +204,28 @@ def test_0008_adds_sessions_totp_and_an_append_only_audit_log_and_its_downgrade_
         assert conn.execute(text("SELECT count(*) FROM staff_users")).scalar() == 2
         assert conn.execute(text("SELECT count(*) FROM sends")).scalar() == 1
     assert upgrade(blank_engine) == revisions.head()
+
+
+def test_0012_adds_saved_segments_and_on_postgresql_the_attribute_index_and_its_downgrade_removes_both(
+    blank_engine: Engine,
+) -> None:
+    assert upgrade(blank_engine, "0012") == "0012"
+    postgres = blank_engine.dialect.name == "postgresql"
+    inspector = inspect(blank_engine)
+    assert "segments" in inspector.get_table_names()
+    indexes = {index["name"] for index in inspector.get_indexes("subscribers")}
+    assert ("ix_subscribers_attributes" in indexes) is postgres
+    if postgres:
+        with blank_engine.connect() as conn:
+            definition = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_subscribers_attributes'"
+            ).scalar()
+        assert definition is not None
+        assert "USING gin (attributes jsonb_path_ops)" in definition
+
+    assert downgrade(blank_engine, "0011") == "0011"
+    inspector = inspect(blank_engine)
+    assert "segments" not in inspector.get_table_names()
+    assert "ix_subscribers_attributes" not in {
+        index["name"] for index in inspector.get_indexes("subscribers")
+    }

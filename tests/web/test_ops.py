@@ -19,6 +19,7 @@ from web_staff.helpers import BASE_URL, SECRET, make_services
 
 from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.cli import main
+from newsletter.db import revisions
 from newsletter.db.session import make_session_factory
 from newsletter.deliver.engine.run import RunOptions, SendRunner
 from newsletter.deliver.transports.outbox import OutboxTransport
@@ -74,7 +75,7 @@ def test_readyz_is_503_on_a_database_never_migrated_and_200_after_db_upgrade(
     assert before.status_code == 503
     assert before.json()["ok"] is False
     assert before.json()["checks"]["database"].endswith(
-        "is at revision none, this version needs 0011; run `newsletter db upgrade`"
+        f"is at revision none, this version needs {revisions.head()}; run `newsletter db upgrade`"
     )
     assert after.status_code == 200
     assert after.json() == {"ok": True, "checks": {"database": "ok", "webhook_key": "not needed"}}
@@ -165,4 +166,4 @@ def test_pages_on_a_database_never_migrated_answer_503_with_the_sentence_the_cli
         subscribe = client.get("/subscribe")
     for response in (page, subscribe):
         assert response.status_code == 503
-        assert "this version needs 0011; run `newsletter db upgrade`" in response.text
+        assert f"this version needs {revisions.head()}; run `newsletter db upgrade`" in response.text
