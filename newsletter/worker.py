@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from newsletter.deliver.engine.heap import heap_frozen
 from newsletter.deliver.engine.run import Progress, RunReport, SendRunner
 from newsletter.schedule.sends import due_sends
 from newsletter.schedule.wakeups import make_scheduler
@@ -26,7 +27,15 @@ def wake(send_id: int) -> None:
 def run_due(
     services: Services, runner: SendRunner, progress_for: ProgressFor | None = None
 ) -> list[RunReport]:
-    """Run every due or interrupted send until none is left that this worker can advance."""
+    """Run every due or interrupted send until none is left that this worker can advance.
+
+    The collector is kept off the long-lived heap meanwhile (`heap_frozen`): a worker process only.
+    """
+    with heap_frozen():
+        return _run_due(services, runner, progress_for)
+
+
+def _run_due(services: Services, runner: SendRunner, progress_for: ProgressFor | None) -> list[RunReport]:
     reports: list[RunReport] = []
     stuck: set[int] = set()
     while not runner.should_stop():

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import starmap
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select, update
@@ -291,34 +290,3 @@ def take_first_due(
         .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
         .execution_options(synchronize_session=False)
     )
-
-
-def claim_batch(
-    session: Session, send_id: int, me: str, *, list_ids: Sequence[int] | None = None
-) -> ClaimedBatch | None:
-    """Take the send's first due pending batch for `me` and read its pending rows; None when none is due.
-
-    PostgreSQL locks the batch row FOR UPDATE SKIP LOCKED, so concurrent workers take different
-    batches without waiting on each other. With `list_ids`, each row's `mailable` says whether its
-    subscriber may still be mailed on those lists (unsubscribed, suppressed or erased since
-    scheduling: not), read in the same query as its data. The caller commits before sending.
-    """
-    now = clock.now()
-    postgres = is_postgres(session)
-    take = take_first_due(send_id, me, state="sending", now=now, skip_locked=postgres)
-    taken = session.connection().execute(take).first()
-    if taken is None:
-        return None
-    batch_id, first_id, last_id, attempts = taken
-    rows = (
-        session.connection()
-        .execute(
-            select(*claimed_columns(list_ids))
-            .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
-            .order_by(Delivery.id)
-        )
-        .all()
-    )
-    claimed = list(starmap(Claimed, rows))
-    return ClaimedBatch(batch_id, send_id, first_id, last_id, attempts, claimed)

@@ -63,16 +63,28 @@ class DeliveryResult(NamedTuple):
 
 
 class Transport(Protocol):
-    """The one way messages leave the system."""
+    """The one way messages leave the system, and what it can do.
+
+    `max_batch_size`: recipients per request at most. `idempotent`: sending a batch again is harmless
+    (the outbox rewrites its files), so a batch a dead worker left in flight is simply sent again
+    instead of being marked unknown.
+    """
 
     name: str
     max_batch_size: int
+    idempotent: bool
 
     def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
         """One result per envelope, in the same order; delivery problems are results, not exceptions.
 
         The exception: ProviderRefused when the provider refuses the account itself (a bad API key).
         """
+        ...
+
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """`batch` made ready to send with nothing sent yet (the work a runner does while its claim
+        commits); calling the result sends it and answers as `send_batch` does. A transport with
+        nothing to prepare returns `send_later(self, batch)`."""
         ...
 
     def close(self) -> None:
@@ -84,16 +96,9 @@ Request = Callable[[], list[DeliveryResult]]
 """A batch made ready to go: calling it sends it and answers as `Transport.send_batch` does."""
 
 
-def prepared(transport: Transport, batch: OutgoingBatch) -> Request:
-    """`batch` made ready to send, with nothing sent yet: the work a runner may do before its claim commits.
-
-    A transport with `prepare_batch(batch) -> Request` builds its requests there (SendGrid: the
-    payloads); any other one does all its work when the request is called.
-    """
-    prepare: Callable[[OutgoingBatch], Request] | None = getattr(transport, "prepare_batch", None)
-    if prepare is None:
-        return partial(transport.send_batch, batch)
-    return prepare(batch)
+def send_later(transport: Transport, batch: OutgoingBatch) -> Request:
+    """A request that does all of the transport's work when called."""
+    return partial(transport.send_batch, batch)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

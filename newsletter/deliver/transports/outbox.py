@@ -10,9 +10,11 @@ from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     OutgoingBatch,
+    Request,
     missing_values,
     recipient_message,
     required_values,
+    send_later,
 )
 from newsletter.errors import RenderError
 
@@ -51,6 +53,10 @@ class OutboxTransport:
         except OSError as exc:
             return DeliveryResult(envelope.delivery_id, "retry", detail=f"cannot write {path}: {exc}")
         return DeliveryResult(envelope.delivery_id, "accepted", message.get("Message-ID"), str(path))
+
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """Nothing to prepare: the request does all the work."""
+        return send_later(self, batch)
 
     def close(self) -> None:
         """Nothing to release."""

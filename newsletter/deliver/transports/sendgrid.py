@@ -125,6 +125,7 @@ class SendGridTransport:
 
     name = "sendgrid"
     max_batch_size = 1000
+    idempotent = False
 
     def __init__(
         self,

@@ -13,9 +13,11 @@ from newsletter.deliver.transports.base import (
     Envelope,
     Outcome,
     OutgoingBatch,
+    Request,
     missing_values,
     recipient_message,
     required_values,
+    send_later,
 )
 from newsletter.errors import ConfigError, RenderError
 
@@ -87,6 +89,7 @@ class SmtpTransport:
 
     name = "smtp"
     max_batch_size = 100
+    idempotent = False
 
     def __init__(
         self,
@@ -170,6 +173,10 @@ class SmtpTransport:
 
     def _where(self) -> str:
         return f"{self.options.host}:{self.options.port}"
+
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """Nothing to prepare: the request does all the work."""
+        return send_later(self, batch)
 
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""

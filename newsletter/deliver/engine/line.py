@@ -1,0 +1,60 @@
+"""The claim interface the send loop runs over: one round per batch, two implementations.
+
+A worker holds one batch `claimed` ahead (held, rows read, nothing sent). Per round the loop
+`submit`s the previous batch's marks, any other writes (skips), the hand-over of the upcoming batch
+(`claimed → sending`, only if this worker still holds it and the send is still sending) and the claim
+of the batch after it; builds the upcoming request while that runs; then `collect`s the answer (the
+round committed). Only a batch whose hand-over committed is sent, so a crash never leaves an unsent
+batch looking sent (it stays `claimed`: recovery puts it back to pending) nor a sent one looking unsent.
+
+PostgreSQL: `engine/pipeline.py` (SKIP LOCKED claims, one pipelined round trip that overlaps building
+the request). SQLite: `engine/leased.py` (one leased worker per send, one transaction per round).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from newsletter.deliver.engine.claims import ClaimedBatch
+from newsletter.deliver.engine.marks import BatchMarks, Write
+
+
+class Collected(NamedTuple):
+    """What a round committed: whether the upcoming batch may be sent, the next claim, the send's status,
+    and whether this worker may still work on the send (SQLite: it still holds the send's lease)."""
+
+    handed_over: bool
+    claimed: ClaimedBatch | None
+    status: str
+    held: bool = True
+
+
+class ClaimLine(Protocol):
+    """One worker's line of claims on one send; a context manager whose exit gives back what it holds
+    claimed ahead (never what it sent)."""
+
+    def __enter__(self) -> ClaimLine: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def submit(
+        self,
+        marks: BatchMarks | None,
+        writes: Sequence[Write],
+        *,
+        hand_over: int | None,
+        claim: bool,
+        now: datetime,
+    ) -> None:
+        """Start the round: `marks`, then `writes`, the hand-over of batch `hand_over`, the next claim."""
+        ...
+
+    def collect(self) -> Collected:
+        """Finish the round (committed) and read its answers."""
+        ...
+
+    def release(self) -> None:
+        """Put this worker's batches claimed ahead back to pending (committed)."""
+        ...
