@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import SECRET_KEY, FrozenClock
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from newsletter import clock
 from newsletter.audience.readers.tokens import TokenSigner, UnsubscribeLink
 from newsletter.errors import InvalidToken
 
@@ -148,3 +149,36 @@ def test_a_delivery_id_cannot_be_forged_or_be_anything_but_an_integer(signer: To
         signed = str(serializer.dumps({"s": "sub1", "l": [], "d": bad}))
         with pytest.raises(InvalidToken, match="unsubscribe link is damaged"):
             signer.read_unsubscribe_link(signed)
+
+
+def test_links_mailed_in_the_first_format_keep_working_for_their_purpose_only(
+    signer: TokenSigner, frozen_clock: FrozenClock
+) -> None:
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    def old(purpose: str, payload: dict[str, object]) -> str:  # exactly what version 1 signed
+        serializer = URLSafeTimedSerializer(SECRET_KEY, salt=f"newsletter.{purpose}", signer=ClockSigner)
+        return str(serializer.dumps(payload))
+
+    unsubscribe = old("unsubscribe", {"s": "sub1", "l": ["list-a"], "d": 41})
+    manage = old("manage", {"s": "sub1", "l": []})
+
+    assert signer.read_unsubscribe_link(unsubscribe) == UnsubscribeLink("sub1", ("list-a",), 41)
+    assert signer.read_manage(manage) == "sub1"
+    with pytest.raises(InvalidToken, match="this is a preferences link, not an unsubscribe link"):
+        signer.read_unsubscribe(manage)
+    frozen_clock.advance(days=366)
+    with pytest.raises(InvalidToken, match="preferences link has expired"):
+        signer.read_manage(manage)
+    assert signer.read_unsubscribe(unsubscribe) == ("sub1", ("list-a",))
+
+
+def test_tokens_made_now_carry_their_format_version_and_a_short_keyed_hash(signer: TokenSigner) -> None:
+    token = signer.unsubscribe_token("sub1", ["list-a"], 41)
+
+    payload, _stamp, signature = token.split(".")
+    assert payload.startswith("2eyJ")  # version 2, then the base64 of the JSON payload
+    assert len(signature) == 22  # 16 bytes of BLAKE2b, base64 without padding
+    assert signer.read_unsubscribe_link(token) == UnsubscribeLink("sub1", ("list-a",), 41)
