@@ -28,7 +28,7 @@ from newsletter.deliver.transports.base import (
     required_values,
     same_outcome,
 )
-from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_payload, mark_issue
+from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_body, mark_issue
 from newsletter.errors import ConfigError, DeliveryError, ProviderRefused
 
 # The library json.dumps() a body when Content-Type is exactly "application/json"; with any other
@@ -189,8 +189,7 @@ class SendGridTransport:
         return send
 
     def _body(self, batch: OutgoingBatch, marked: MarkedIssue, envelopes: Sequence[Envelope]) -> RequestBody:
-        payload = build_payload(batch, envelopes, marked=marked, sandbox=self._sandbox)
-        return RequestBody(orjson.dumps(payload))
+        return RequestBody(build_body(batch, envelopes, marked=marked, sandbox=self._sandbox))
 
     def _send_request(self, body: RequestBody, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
         verdict = self._post_with_retries(body)
