@@ -41,6 +41,10 @@ COMMANDS = {
         "newsletter.cli.sends:reconcile_command",
         "Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events).",
     ),
+    "retry-failed": LazyCommand(
+        "newsletter.cli.sends:retry_failed_command",
+        "Queue a send's failed deliveries again, once the cause is fixed (a failed one was never accepted).",
+    ),
     "worker": LazyCommand(
         "newsletter.cli.sends:worker_command",
         "Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 BATCH_SIZE = 1000
 """`worker --batch-size` default: `RunOptions.batch_size`, repeated so no runner is imported (tested)."""
 
+REFUSALS = 3
+"""`worker --pause-after-refusals` default: `RunOptions.refused_batches_before_pause`, repeated likewise."""
+
 console = Console(stderr=True)
 
 
@@ -41,7 +45,11 @@ def parse_when(text: str, zone: str) -> datetime:
 
 
 def make_runner(
-    svc: services.Services, transport_name: str | None = None, *, batch_size: int | None = None
+    svc: services.Services,
+    transport_name: str | None = None,
+    *,
+    batch_size: int | None = None,
+    refusals: int | None = None,
 ) -> SendRunner:
     """A runner for this process over the configured (or named) transport; checks the settings first.
 
@@ -51,7 +59,11 @@ def make_runner(
     from newsletter.deliver.engine.run import RunOptions, SendRunner
 
     transport = svc.ready_to_send(transport_name)
-    options = RunOptions() if batch_size is None else RunOptions(batch_size=batch_size)
+    options = RunOptions()
+    if batch_size is not None:
+        options = replace(options, batch_size=batch_size)
+    if refusals is not None:
+        options = replace(options, refused_batches_before_pause=refusals)
     return SendRunner(
         svc.sessions, transport, svc.tokens, worker_identity(), options, transports=svc.transport
     )
@@ -212,6 +224,21 @@ def reconcile_command(send: str, requeue_unknown: bool) -> None:
     click.echo(f"{unknown} unknown; {requeued} queued again")
 
 
+@click.command("retry-failed")
+@click.argument("send")
+def retry_failed_command(send: str) -> None:
+    """Queue a send's failed deliveries again, once the cause is fixed (a failed one was never accepted)."""
+    with checked_services() as svc:
+        with svc.sessions.begin() as session:
+            row, count = sending.retry_failed(session, send)
+            status = row.status
+        if count:
+            from newsletter.schedule.wakeups import add_wakeup
+
+            add_wakeup(svc.engine, row)
+    click.echo(f"send {row.id}: {count} failed deliveries queued again; it is {status}")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every due or interrupted send to the end, then exit.")
 @click.option("--poll", default=15.0, show_default=True, help="Seconds between checks for due sends.")
@@ -223,12 +250,20 @@ def reconcile_command(send: str, requeue_unknown: bool) -> None:
     show_default=True,
     help="Recipients claimed per batch (the transport may send fewer per request).",
 )
-def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> None:
+@click.option(
+    "--pause-after-refusals",
+    "refusals",
+    type=click.IntRange(min=1),
+    default=REFUSALS,
+    show_default=True,
+    help="Pause a send after this many batches in a row refused whole by the provider.",
+)
+def worker_command(once: bool, poll: float, quiet: bool, batch_size: int, refusals: int) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
     from newsletter.worker import Worker, run_due
 
     with services.build() as svc, progress_bars(not quiet) as bars:
-        runner = make_runner(svc, batch_size=batch_size)
+        runner = make_runner(svc, batch_size=batch_size, refusals=refusals)
         worker = Worker(svc, runner, poll_seconds=poll)
         worker.install_signal_handlers()
         if once:

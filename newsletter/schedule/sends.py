@@ -238,3 +238,43 @@ def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tup
     if send.status in {SendStatus.SENT, SendStatus.FAILED}:
         transition(send, SendStatus.SENDING, verb="requeue")
     return unknown, unknown
+
+
+def retry_failed(session: Session, ref: str | int) -> tuple[Send, int]:
+    """Queue a send's failed deliveries again (once the cause of their failure is fixed); (send, how many).
+
+    A failed delivery was never accepted, so sending it again mails nobody twice. Their batches are
+    claimed again (only their pending rows are sent); the send is due again at once: a paused, sent or
+    failed send goes back to the worker.
+    """
+    send = get_send(session, ref, for_update=True)
+    failed_in_batch = (
+        select(Delivery.id)
+        .where(
+            Delivery.send_id == send.id,
+            Delivery.status == "failed",
+            Delivery.id.between(DeliveryBatch.first_id, DeliveryBatch.last_id),
+        )
+        .exists()
+    )
+    session.execute(
+        update(DeliveryBatch)
+        .where(DeliveryBatch.send_id == send.id, DeliveryBatch.state == "done", failed_in_batch)
+        .values(state="pending", attempts=0, holder=None, not_before=None)
+        .execution_options(synchronize_session=False)
+    )
+    requeued = session.connection().execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.status == "failed")
+        .values(status="pending", detail="requeued by retry-failed", attempts=0)
+    )
+    count = int(requeued.rowcount or 0)
+    deltas: Deltas = Counter()
+    status_moved(deltas, send.id, "failed", "pending", count)
+    add_counters(session, deltas)
+    if count and send.status in {SendStatus.SENT, SendStatus.FAILED}:
+        transition(send, SendStatus.SENDING, verb="retry")
+    elif count and send.status == SendStatus.PAUSED:
+        send.scheduled_at = min(send.scheduled_at or clock.now(), clock.now())
+        transition(send, SendStatus.SCHEDULED, verb="retry")
+    return send, count

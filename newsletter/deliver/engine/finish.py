@@ -1,5 +1,6 @@
-"""When a run is over: a send with no open batch left is `sent`; one with batches to retry waits for
-the first; one whose other batches are held by other workers is left to them. And its progress."""
+"""When a run is over: a send with no open batch left is `sent` (`failed` when every delivery failed);
+one with batches to retry waits for the first; one whose other batches are held by other workers is left
+to them. And its progress."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import clock
+from newsletter.db.counters import status_counts
 from newsletter.db.session import is_postgres
-from newsletter.db.tables import DeliveryBatch, Send, SendStatus
+from newsletter.db.tables import Delivery, DeliveryBatch, Send, SendStatus
 from newsletter.schedule.states import transition
 
 OPEN_BATCH_STATES = ("pending", "claimed", "sending")
@@ -31,7 +33,11 @@ def finish_or_wait(sessions: sessionmaker[Session], send_id: int, max_wait_secon
         if not open_batches:
             send = session.get_one(Send, send_id, with_for_update=is_postgres(session))
             if send.status == "sending":
-                transition(send, SendStatus.SENT)
+                failed_all = _every_delivery_failed(session, send_id)
+                if failed_all:
+                    transition(send, SendStatus.FAILED, error=failed_all)
+                else:
+                    transition(send, SendStatus.SENT)
             return send.status
         if not open_batches.get("pending"):
             return "sending"
@@ -43,6 +49,23 @@ def finish_or_wait(sessions: sessionmaker[Session], send_id: int, max_wait_secon
     wait = 0.0 if next_due is None else (next_due - clock.now()).total_seconds()
     time.sleep(min(max(wait, 0.05), max_wait_seconds))
     return None
+
+
+def _every_delivery_failed(session: Session, send_id: int) -> str | None:
+    """Why the send failed when not one of its deliveries was accepted (or may have been) and some failed."""
+    counts = status_counts(session, [send_id])[send_id]
+    if counts.get("failed", 0) == 0 or counts.get("accepted", 0) or counts.get("unknown", 0):
+        return None
+    detail = session.scalar(
+        select(Delivery.detail)
+        .where(Delivery.send_id == send_id, Delivery.status == "failed")
+        .order_by(Delivery.id.desc())
+        .limit(1)
+    )
+    return (
+        f"every delivery failed ({counts['failed']}); the last said: {detail} "
+        "(fix the cause, then `newsletter retry-failed`)"
+    )
 
 
 def send_progress(sessions: sessionmaker[Session], send_id: int) -> tuple[int, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,12 +15,10 @@ from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.db.counters import Deltas, add_counters
 from newsletter.db.session import is_postgres
 from newsletter.db.tables import DeliveryBatch, Send, SendStatus
+from newsletter.deliver.engine.brakes import Brake, RefusalBrake
 from newsletter.deliver.engine.claims import (
     Claimed,
     ClaimedBatch,
-    acquire_lease,
-    plan_batches,
-    recover_stale,
     release_lease,
     unclaim,
 )
@@ -29,11 +27,10 @@ from newsletter.deliver.engine.finish import finish_or_wait, send_progress
 from newsletter.deliver.engine.leased import LeasedLine, lease_name
 from newsletter.deliver.engine.line import ClaimLine
 from newsletter.deliver.engine.marks import BatchMarks, Write, batch_marks, run_marks, settle_write
-from newsletter.deliver.engine.materialize import materialize
 from newsletter.deliver.engine.pipeline import PipelinedLine
+from newsletter.deliver.engine.start import start_send
 from newsletter.deliver.transports.base import DeliveryResult, Request, Transport
 from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
-from newsletter.schedule.sends import send_list_ids
 from newsletter.schedule.states import transition
 
 Sent = tuple[ClaimedBatch, list[DeliveryResult], int]
@@ -50,6 +47,7 @@ class RunOptions:
     max_attempts: int = 5
     retry_base_seconds: float = 30.0
     max_idle_wait_seconds: float = 60.0
+    refused_batches_before_pause: int = 3
 
 
 @dataclass
@@ -95,13 +93,25 @@ class SendRunner:
     options: RunOptions = field(default_factory=RunOptions)
     should_stop: Callable[[], bool] = lambda: False
     transports: TransportFactory | None = None
+    brakes: Callable[[RunOptions], list[Brake]] = lambda options: [
+        RefusalBrake(options.refused_batches_before_pause)
+    ]
+    """The policies a run consults after each batch (`engine/brakes.py`), made afresh for each run."""
     _built: dict[str, Transport] = field(default_factory=dict, init=False, repr=False)
 
     def run(self, send_id: int, progress: Progress | None = None) -> RunReport:
         """Work on a send until it is finished, paused, cancelled, or this worker must stop."""
         report = RunReport(send_id)
         with self.sessions() as session:
-            transport = self._start(session, send_id, report)
+            transport, report.error = start_send(
+                session,
+                send_id,
+                self.worker_id,
+                self.transport_for,
+                batch_size=self.options.batch_size,
+                lease_seconds=self.options.lease_seconds,
+                stale_after_seconds=self.options.stale_after_seconds,
+            )
             if transport is None:
                 report.status = session.get_one(Send, send_id).status
                 return report
@@ -138,50 +148,6 @@ class SendRunner:
 
     # -- phases
 
-    def _start(self, session: Session, send_id: int, report: RunReport) -> Transport | None:
-        """Move a due send to `sending`, take the lease (SQLite), recover stale claims, materialise, batch.
-
-        None when this run cannot work on the send (not due, another worker's lease, or the send's
-        transport cannot be built here: then the send fails, saying why).
-        """
-        shared = is_postgres(session)
-        send = session.get_one(Send, send_id, with_for_update=shared)
-        if send.status == "scheduled" and send.scheduled_at is not None and send.scheduled_at <= clock.now():
-            transition(send, SendStatus.SENDING)
-        if send.status != "sending":
-            session.rollback()
-            return None
-        try:
-            transport = self.transport_for(send.transport)
-        except ConfigError as exc:
-            error = f"send {send_id} was scheduled for transport {send.transport!r}, unavailable here: {exc}"
-            transition(send, SendStatus.FAILED, error=error)
-            session.commit()
-            report.error = error
-            return None
-        if not shared and not acquire_lease(
-            session, lease_name(send_id), self.worker_id, self.options.lease_seconds
-        ):
-            session.rollback()
-            return None
-        deltas: Deltas = Counter()
-        recover_stale(
-            session,
-            send_id,
-            self.worker_id,
-            stale_before=clock.now() - timedelta(seconds=self.options.stale_after_seconds),
-            resend=transport.idempotent,
-            exclusive=not shared,
-            deltas=deltas,
-        )
-        made = None
-        if not send.materialized:
-            made = materialize(session, send, send_list_ids=send_list_ids(session, send), deltas=deltas)
-        plan_batches(session, send_id, min(self.options.batch_size, transport.max_batch_size), made=made)
-        add_counters(session, deltas)
-        session.commit()
-        return transport
-
     def _line(self, context: SendContext) -> ClaimLine:
         with self.sessions() as session:
             engine, shared = session.get_bind().engine, is_postgres(session)
@@ -199,11 +165,13 @@ class SendRunner:
         """Round after round until nothing is left: the sent batch's marks, the upcoming batch's
         hand-over and the next claim (one round, `engine/line.py`); the upcoming request is built while
         the round runs and sent once it committed."""
+        brakes = self.brakes(self.options)
+        halt: str | None = None  # a brake's reason to pause the send
         with self._line(context) as line:
             sent: Sent | None = None
             upcoming: ClaimedBatch | None = None
             while True:
-                stop = self.should_stop()
+                stop = halt is not None or self.should_stop()
                 now = clock.now()
                 marks = self._marks(sent, now) if sent is not None else None
                 sendable: list[Claimed] = []
@@ -234,15 +202,20 @@ class SendRunner:
                     return
                 if hand_over is not None and request is not None and answer.handed_over:
                     try:
-                        sent = (hand_over, request(), len(sendable))
+                        results = request()
                     except ProviderRefused as exc:
                         line.release()
                         self._refused(hand_over, exc, report)
                         return
+                    sent = (hand_over, results, len(sendable))
+                    halt = halt or next(filter(None, (brake.after_batch(results) for brake in brakes)), None)
                     continue
                 if upcoming is not None:
                     continue
                 line.release()  # the hand-over was refused (paused, cancelled) or we are stopping
+                if halt is not None:
+                    self._pause(context.send_id, halt, report)
+                    return
                 if stop or answer.status != "sending":
                     report.status = "sending" if stop else answer.status
                     return
@@ -264,12 +237,19 @@ class SendRunner:
         )
 
     def _fail(self, send_id: int, error: str, report: RunReport) -> None:
+        self._stop_send(send_id, SendStatus.FAILED, error, report)
+
+    def _pause(self, send_id: int, reason: str, report: RunReport) -> None:
+        self._stop_send(send_id, SendStatus.PAUSED, reason, report)
+
+    def _stop_send(self, send_id: int, to: SendStatus, reason: str, report: RunReport) -> None:
+        """The send (if still sending) failed or paused, saying why; this worker's lease let go."""
         with self.sessions.begin() as session:
             send = session.get_one(Send, send_id, with_for_update=is_postgres(session))
             if send.status == "sending":
-                transition(send, SendStatus.FAILED, error=error)
+                transition(send, to, error=reason)
             release_lease(session, lease_name(send_id), self.worker_id)
-            report.status, report.error = send.status, error
+            report.status, report.error = send.status, reason
 
     def _refused(self, batch: ClaimedBatch, refusal: ProviderRefused, report: RunReport) -> None:
         """Mark what was settled, put the batch back to pending (this claim uncounted), fail the send once."""

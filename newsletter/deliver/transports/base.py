@@ -54,12 +54,17 @@ class OutgoingBatch:
 
 
 class DeliveryResult(NamedTuple):
-    """What happened to one envelope; `detail` keeps the provider's words."""
+    """What happened to one envelope; `detail` keeps the provider's words.
+
+    `refused`: the provider refused the whole request, not this recipient (HTTP 4xx other than 429,
+    connection refused, unknown host): the runner pauses a send whose batches keep being refused.
+    """
 
     delivery_id: int
     outcome: Outcome
     provider_message_id: str | None = None
     detail: str = ""
+    refused: bool = False
 
 
 class Transport(Protocol):
@@ -148,9 +153,11 @@ def same_outcome(
     outcome: Outcome,
     detail: str = "",
     provider_message_id: str | None = None,
+    *,
+    refused: bool = False,
 ) -> list[DeliveryResult]:
     """One identical result for each envelope (a whole request's verdict)."""
-    return [DeliveryResult(e.delivery_id, outcome, provider_message_id, detail) for e in envelopes]
+    return [DeliveryResult(e.delivery_id, outcome, provider_message_id, detail, refused) for e in envelopes]
 
 
 def recipient_message(

@@ -118,6 +118,8 @@ class _Verdict:
     detail: str = ""
     message_id: str | None = None
     wait: float | None = None
+    request_refused: bool = False
+    """The provider refused the request itself (4xx other than 429 and 401/403, nothing listening)."""
 
 
 class SendGridTransport:
@@ -196,7 +198,9 @@ class SendGridTransport:
         if verdict.outcome == "refused":
             raise ProviderRefused(f"SendGrid refused the API key or its permissions: {verdict.detail}")
         outcome: Outcome = "retry" if verdict.outcome == "again" else verdict.outcome
-        return same_outcome(envelopes, outcome, verdict.detail, verdict.message_id)
+        return same_outcome(
+            envelopes, outcome, verdict.detail, verdict.message_id, refused=verdict.request_refused
+        )
 
     def _post_with_retries(self, body: RequestBody) -> _Verdict:
         verdict = _Verdict("again")
@@ -207,14 +211,15 @@ class SendGridTransport:
             if attempt < self._max_attempts:
                 wait = verdict.wait if verdict.wait is not None else self._backoff(attempt)
                 self._sleep(wait)
-        return _Verdict("retry", f"{verdict.detail} (gave up after {self._max_attempts} attempts)")
+        detail = f"{verdict.detail} (gave up after {self._max_attempts} attempts)"
+        return _Verdict("retry", detail, request_refused=verdict.request_refused)
 
     def _attempt(self, body: RequestBody) -> _Verdict:
         try:
             reply = self._call("post", "mail/send", body)
         except _NETWORK_ERRORS as exc:
             if _never_sent(exc):
-                return _Verdict("again", f"not sent: {_exc_text(exc)}")
+                return _Verdict("again", f"not sent: {_exc_text(exc)}", request_refused=True)
             return _Verdict("unknown", f"outcome unknown: {_exc_text(exc)}")
         return self._judge(reply)
 
@@ -227,7 +232,7 @@ class SendGridTransport:
             return _Verdict("again", reply.describe())
         if reply.status in _CONFIG_STATUSES:
             return _Verdict("refused", reply.describe())
-        return _Verdict("failed", reply.describe())
+        return _Verdict("failed", reply.describe(), request_refused=400 <= reply.status < 500)
 
     def _rate_limit_wait(self, reply: ApiReply) -> float | None:
         try:

@@ -118,10 +118,11 @@ class SmtpTransport:
         try:
             for envelope in batch.envelopes:
                 problem = missing_values(required, envelope)
-                if problem or unreachable:
-                    outcome: Outcome = "failed" if problem else "retry"
-                    detail = problem or unreachable or ""
-                    results.append(DeliveryResult(envelope.delivery_id, outcome, detail=detail))
+                if problem:
+                    results.append(DeliveryResult(envelope.delivery_id, "failed", detail=problem))
+                    continue
+                if unreachable:
+                    results.append(DeliveryResult(envelope.delivery_id, "retry", None, unreachable, True))
                     continue
                 result, unreachable = self._deliver(batch, envelope)
                 results.append(result)
@@ -145,7 +146,7 @@ class SmtpTransport:
                 conn = self._connection()
             except (OSError, smtplib.SMTPException) as exc:
                 detail = f"cannot reach SMTP server {self._where()}: {_text(exc)}"
-                return DeliveryResult(envelope.delivery_id, "retry", detail=detail), detail
+                return DeliveryResult(envelope.delivery_id, "retry", None, detail, True), detail
             try:
                 result = _transact(conn, sender, envelope, message)
             except _Dropped as exc:
