@@ -54,7 +54,8 @@ def test_a_provider_refusing_every_request_pauses_the_send_and_retry_failed_send
 
     assert (report.status, report.counts) == ("paused", {"failed": 15})
     assert len(sendgrid_recorder.requests) == 3  # then it stopped asking
-    assert UNVERIFIED in report.error and "3 batches in a row" in report.error
+    assert UNVERIFIED in report.error
+    assert "3 batches in a row" in report.error
     assert UNVERIFIED in (send_error(session_factory, send_id) or "")
     assert counts(session_factory, send_id) == {"failed": 15, "pending": 15}
 
