@@ -17,6 +17,7 @@ from python_http_client.exceptions import HTTPError as ApiHTTPError
 from sendgrid import SendGridAPIClient
 
 from newsletter import clock
+from newsletter.deliver.transports.addresses import wire_address
 from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
@@ -68,6 +69,8 @@ class QuietBytes(bytes):
     def __format__(self, spec: str) -> str:
         return f"<{len(self):,} bytes>"
 
+
+_NO_UTF8 = "SendGrid accepts only ASCII local parts"
 
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts, resets are OSErrors
 _CONFIG_STATUSES = {401, 403}  # bad key, no permission: the whole send fails once, rows stay pending
@@ -167,11 +170,12 @@ class SendGridTransport:
         results: list[DeliveryResult | None] = [None] * len(batch.envelopes)
         sendable: list[tuple[int, Envelope]] = []
         for index, envelope in enumerate(batch.envelopes):
-            problem = missing_values(required, envelope)
+            wire = wire_address(envelope.email, utf8_local_parts=False, why_not=_NO_UTF8)
+            problem = missing_values(required, envelope) or wire.refusal
             if problem:
                 results[index] = DeliveryResult(envelope.delivery_id, "failed", detail=problem)
             else:
-                sendable.append((index, envelope))
+                sendable.append((index, envelope._replace(email=wire.address)))
         marked = mark_issue(batch)
         requests = [
             (chunk, self._body(batch, marked, [envelope for _, envelope in chunk]))

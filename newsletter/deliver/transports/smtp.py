@@ -5,9 +5,11 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from newsletter.deliver.transports.addresses import wire_address
 from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
@@ -22,6 +24,7 @@ from newsletter.deliver.transports.base import (
 from newsletter.errors import ConfigError, RenderError
 
 _TRUE = {"1", "true", "yes", "on"}
+_NO_UTF8 = "the SMTP server does not offer SMTPUTF8, which it needs"
 
 
 class _Dropped(Exception):
@@ -134,21 +137,31 @@ class SmtpTransport:
         """Send one message, reconnecting once if the connection broke before DATA.
 
         The second item names why the server is unreachable, so the rest of the batch is not tried.
+        The address is checked against what the server offers before anything is sent: a non-ASCII
+        local part needs SMTPUTF8 (else the recipient fails with the reason); the domain goes as IDNA.
         """
-        try:
-            message = self.message(batch, envelope)
-        except RenderError as exc:
-            return DeliveryResult(envelope.delivery_id, "failed", detail=str(exc)), None
         sender = batch.publication.sender.email
         reconnected = False
+        ready: tuple[Envelope, EmailMessage, bool] | None = None
         while True:
             try:
                 conn = self._connection()
             except (OSError, smtplib.SMTPException) as exc:
                 detail = f"cannot reach SMTP server {self._where()}: {_text(exc)}"
                 return DeliveryResult(envelope.delivery_id, "retry", None, detail, True), detail
+            if ready is None:
+                wire = wire_address(
+                    envelope.email, utf8_local_parts=conn.has_extn("smtputf8"), why_not=_NO_UTF8
+                )
+                if wire.refusal:
+                    return DeliveryResult(envelope.delivery_id, "failed", detail=wire.refusal), None
+                on_wire = envelope._replace(email=wire.address)
+                try:
+                    ready = (on_wire, self.message(batch, on_wire), wire.utf8)
+                except RenderError as exc:
+                    return DeliveryResult(envelope.delivery_id, "failed", detail=str(exc)), None
             try:
-                result = _transact(conn, sender, envelope, message)
+                result = _transact(conn, sender, *ready)
             except _Dropped as exc:
                 self.close()
                 if not reconnected:
@@ -192,12 +205,16 @@ class SmtpTransport:
             conn.close()
 
 
-def _transact(conn: smtplib.SMTP, sender: str, envelope: Envelope, message: EmailMessage) -> DeliveryResult:
-    """MAIL, RCPT, DATA for one recipient; raises _Dropped if the connection broke before DATA."""
-    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+def _transact(
+    conn: smtplib.SMTP, sender: str, envelope: Envelope, message: EmailMessage, utf8: bool
+) -> DeliveryResult:
+    """MAIL, RCPT, DATA for one recipient (SMTPUTF8 when `utf8`); raises _Dropped if the connection
+    broke before DATA."""
+    data = message.as_bytes(policy=email_policy.SMTPUTF8 if utf8 else message.policy.clone(linesep="\r\n"))
     message_id = message.get("Message-ID")
     try:
-        for code, reply in (conn.mail(sender), conn.rcpt(envelope.email)):
+        mail = conn.mail(sender, ["SMTPUTF8"] if utf8 else ())
+        for code, reply in (mail, conn.rcpt(envelope.email)):
             if code not in (250, 251):
                 _reset(conn)
                 return _refused(envelope, code, reply)
