@@ -217,11 +217,32 @@ cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else 
 @click.option(
     "--requeue-unknown", is_flag=True, help="Send again to recipients whose outcome stayed unknown."
 )
-def reconcile_command(send: str, requeue_unknown: bool) -> None:
-    """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
+@click.option(
+    "--settled-hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Requeue only deliveries whose request is at least this old (events may still be coming).",
+)
+def reconcile_command(send: str, requeue_unknown: bool, settled_hours: float) -> None:
+    """Show unknown outcomes of a send; with --requeue-unknown, queue again those settled without events."""
+    from datetime import timedelta
+
+    if requeue_unknown and settled_hours < 24:
+        click.echo(
+            f"warning: requeuing deliveries unknown for only {settled_hours:g} hours: SendGrid may still "
+            "report some as accepted (it retries its events for 24 hours); those would be mailed twice",
+            err=True,
+        )
     with checked_services() as svc, svc.sessions.begin() as session:
-        unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
-    click.echo(f"{unknown} unknown; {requeued} queued again")
+        found = sending.reconcile_unknown(
+            session, send, requeue=requeue_unknown, settled_after=timedelta(hours=settled_hours)
+        )
+    click.echo(f"{found.unknown} unknown; {found.requeued} queued again")
+    if found.too_recent:
+        click.echo(f"{found.too_recent} left: their request is under {settled_hours:g} hours old")
+    if found.with_events:
+        click.echo(f"{found.with_events} left: the provider reported on them (they were accepted)")
 
 
 @click.command("retry-failed")
