@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
 
 from newsletter.deliver.engine.heap import heap_frozen
+from newsletter.deliver.engine.resilience import is_transient, retrying
 from newsletter.deliver.engine.run import Progress, RunReport, SendRunner
 from newsletter.schedule.sends import due_sends
 from newsletter.schedule.wakeups import make_scheduler
@@ -17,6 +19,26 @@ _wake_event = threading.Event()
 
 ProgressFor = Callable[[int], Progress | None]
 """progress_for(send_id) -> a progress callback for that send, or None."""
+
+
+class OneLineFormatter(logging.Formatter):
+    """Log records as one line each: an exception's type and message instead of its traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            line += f" ({type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''})"
+        return line
+
+
+def configure_logging() -> None:
+    """Warnings and errors of the worker and the libraries it uses, to standard error, one line each."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
 
 
 def wake(send_id: int) -> None:
@@ -39,8 +61,17 @@ def _run_due(services: Services, runner: SendRunner, progress_for: ProgressFor |
     reports: list[RunReport] = []
     stuck: set[int] = set()
     while not runner.should_stop():
-        with services.sessions() as session:
-            due = [send_id for send_id in due_sends(session) if send_id not in stuck]
+
+        def due_now() -> list[int]:
+            with services.sessions() as session:
+                return [send_id for send_id in due_sends(session) if send_id not in stuck]
+
+        try:
+            due = retrying("finding due sends", due_now, runner.backoff, give_up=runner.should_stop)
+        except Exception as error:
+            if is_transient(error):  # told to stop while the database was away
+                return reports
+            raise
         if not due:
             return reports
         for send_id in due:
@@ -87,7 +118,13 @@ class Worker:
         try:
             while not self._stop.is_set():
                 _wake_event.clear()
-                run_due(self.services, self.runner, progress_for)
+                try:
+                    run_due(self.services, self.runner, progress_for)
+                except Exception as error:  # a database away longer than a run waits: wait, go on
+                    if not is_transient(error):
+                        raise
+                    self.runner.backoff.wait("worker", error)
+                    continue
                 _wake_event.wait(self.poll_seconds)
         finally:
             scheduler.shutdown(wait=False)

@@ -281,8 +281,9 @@ def retry_failed_command(send: str) -> None:
 )
 def worker_command(once: bool, poll: float, quiet: bool, batch_size: int, refusals: int) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
-    from newsletter.worker import Worker, run_due
+    from newsletter.worker import Worker, configure_logging, run_due
 
+    configure_logging()
     with services.build() as svc, progress_bars(not quiet) as bars:
         runner = make_runner(svc, batch_size=batch_size, refusals=refusals)
         worker = Worker(svc, runner, poll_seconds=poll)

@@ -28,7 +28,7 @@ from newsletter.deliver.engine.claims import (
     take_first_due,
     unclaim,
 )
-from newsletter.deliver.engine.line import Collected
+from newsletter.deliver.engine.line import HANDED_OVER_FROM, Collected
 from newsletter.deliver.engine.marks import BatchMarks, Write, run_marks, run_writes
 
 
@@ -112,7 +112,7 @@ class LeasedLine:
             .where(
                 DeliveryBatch.id == batch_id,
                 DeliveryBatch.holder == self._me,
-                DeliveryBatch.state == "claimed",
+                DeliveryBatch.state.in_(HANDED_OVER_FROM),
             )
             .values(state="sending", claimed_at=now)
         )

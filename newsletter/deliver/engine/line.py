@@ -20,6 +20,12 @@ from typing import NamedTuple, Protocol
 from newsletter.deliver.engine.claims import ClaimedBatch
 from newsletter.deliver.engine.marks import BatchMarks, Write
 
+HANDED_OVER_FROM = ("claimed", "sending")
+"""A hand-over moves the batch this worker holds from `claimed` to `sending`; finding it `sending` already
+(a round that committed but whose answer was lost with the connection, then submitted again) counts as
+handed over too: it is this worker's, and nothing of it was sent, since a batch is sent only after the
+round that handed it over was collected."""
+
 
 class Collected(NamedTuple):
     """What a round committed: whether the upcoming batch may be sent, the next claim, the send's status,

@@ -45,6 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
@@ -59,7 +60,7 @@ from newsletter.deliver.engine.claims import (
     take_first_due,
     unclaim,
 )
-from newsletter.deliver.engine.line import Collected
+from newsletter.deliver.engine.line import HANDED_OVER_FROM, Collected
 from newsletter.deliver.engine.marks import STILL_PENDING, BatchMarks, Parameters, Write
 
 Compiled = tuple[str, SQLCompiler]
@@ -90,7 +91,7 @@ class PipelinedLine:
             .where(
                 DeliveryBatch.id == bindparam("batch_id", None),
                 DeliveryBatch.holder == me,
-                DeliveryBatch.state == "claimed",
+                DeliveryBatch.state.in_(HANDED_OVER_FROM),
                 sending,
             )
             .values(state="sending", claimed_at=bindparam("now", None))
@@ -114,30 +115,46 @@ class PipelinedLine:
                 DeliveryBatch.send_id == send_id, DeliveryBatch.holder == me, DeliveryBatch.state == "claimed"
             )
         )
+        self._raw: PoolProxiedConnection | None = None
         self._pg: PgConnection[Any] | None = None
         self._pipeline: Pipeline | None = None
 
     def __enter__(self) -> PipelinedLine:
         raw = self._engine.raw_connection()
-        self._stack.callback(raw.close)
+        self._raw = raw
         connection = raw.driver_connection
         if not isinstance(connection, PgConnection):
+            raw.close()
             raise TypeError("the claim line needs a psycopg (PostgreSQL) connection")
         self._pg = connection
-        self._pipeline = self._stack.enter_context(connection.pipeline())
+        try:
+            self._pipeline = self._stack.enter_context(connection.pipeline())
+        except BaseException:
+            raw.invalidate()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
+        broken = False
         try:
             if self._pg is not None and not self._pg.closed:
                 self._round = None
                 self._pg.rollback()  # a round left uncollected (an exception between submit and collect)
                 self.release()
         except psycopg.Error:
-            pass  # the connection is gone: recovery puts the claimed batch back (it is stale)
+            broken = True  # the connection is gone: recovery puts the claimed batch back (it is stale)
         finally:
             self._pg = self._pipeline = None
-            self._stack.close()
+            try:
+                self._stack.close()
+            except psycopg.Error:
+                broken = True
+            if self._raw is not None:
+                raw, self._raw = self._raw, None
+                if broken:
+                    raw.invalidate()  # never back into the pool
+                else:
+                    raw.close()
 
     def submit(
         self,

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,58 +18,24 @@ from newsletter.db.counters import Deltas, add_counters
 from newsletter.db.session import is_postgres
 from newsletter.db.tables import DeliveryBatch, Send, SendStatus
 from newsletter.deliver.engine.brakes import Brake, RefusalBrake
-from newsletter.deliver.engine.claims import (
-    Claimed,
-    ClaimedBatch,
-    release_lease,
-    unclaim,
-)
+from newsletter.deliver.engine.claims import Claimed, ClaimedBatch, release_lease, unclaim
 from newsletter.deliver.engine.context import SendContext, load_context
 from newsletter.deliver.engine.finish import finish_or_wait, send_progress
 from newsletter.deliver.engine.leased import LeasedLine, lease_name
 from newsletter.deliver.engine.line import ClaimLine
 from newsletter.deliver.engine.marks import BatchMarks, Write, batch_marks, run_marks, settle_write
+from newsletter.deliver.engine.options import RunOptions, RunReport
 from newsletter.deliver.engine.pipeline import PipelinedLine
+from newsletter.deliver.engine.resilience import Backoff, RenewableLine, is_transient, never, retrying
 from newsletter.deliver.engine.start import start_send
 from newsletter.deliver.transports.base import DeliveryResult, Request, Transport
 from newsletter.errors import ConfigError, ProviderRefused, ScheduleError
 from newsletter.schedule.states import transition
 
+T = TypeVar("T")
+
 Sent = tuple[ClaimedBatch, list[DeliveryResult], int]
 """A batch sent and not yet marked: the batch, its results, and how many of its rows were sent."""
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a worker runs sends; tests shorten the times."""
-
-    batch_size: int = 1000
-    lease_seconds: float = 60.0
-    stale_after_seconds: float = 600.0
-    max_attempts: int = 5
-    retry_base_seconds: float = 30.0
-    max_idle_wait_seconds: float = 60.0
-    refused_batches_before_pause: int = 3
-
-
-@dataclass
-class RunReport:
-    """What one run of a send did, by outcome."""
-
-    send_id: int
-    status: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    error: str = ""
-
-    def add(self, outcome: str, n: int = 1) -> None:
-        """Count `n` rows with `outcome`."""
-        if n:
-            self.counts[outcome] = self.counts.get(outcome, 0) + n
-
-    def add_all(self, outcomes: Counter[str]) -> None:
-        """Count rows by outcome."""
-        for outcome, n in outcomes.items():
-            self.add(outcome, n)
 
 
 Progress = Callable[[int, int], None]
@@ -97,11 +65,30 @@ class SendRunner:
         RefusalBrake(options.refused_batches_before_pause)
     ]
     """The policies a run consults after each batch (`engine/brakes.py`), made afresh for each run."""
+    backoff: Backoff = field(default_factory=Backoff)
+    """How long to wait out a database that is away (`engine/resilience.py`)."""
     _built: dict[str, Transport] = field(default_factory=dict, init=False, repr=False)
 
     def run(self, send_id: int, progress: Progress | None = None) -> RunReport:
-        """Work on a send until it is finished, paused, cancelled, or this worker must stop."""
+        """Work on a send until it is finished, paused, cancelled, or this worker must stop. A database
+        that goes away meanwhile is waited for (`engine/resilience.py`)."""
         report = RunReport(send_id)
+        context = self._retrying(send_id, lambda: self._begin(send_id, report), give_up=self.should_stop)
+        if context is None:
+            return report
+        try:
+            self._loop(context, report, progress)
+        finally:
+            try:
+                with self.sessions.begin() as session:
+                    release_lease(session, lease_name(send_id), self.worker_id)
+            except Exception as error:  # the lease runs out by itself
+                if not is_transient(error):
+                    raise
+        return report
+
+    def _begin(self, send_id: int, report: RunReport) -> SendContext | None:
+        """The send started (`engine/start.py`) and its context; None when this run cannot work on it."""
         with self.sessions() as session:
             transport, report.error = start_send(
                 session,
@@ -114,21 +101,16 @@ class SendRunner:
             )
             if transport is None:
                 report.status = session.get_one(Send, send_id).status
-                return report
+                return None
             try:
-                context = load_context(session, send_id, transport, self.signer)
+                return load_context(session, send_id, transport, self.signer)
             except ScheduleError as exc:  # e.g. a tampered snapshot: the send fails, other sends go on
-                context = None
                 error = str(exc)
-        if context is None:
-            self._fail(send_id, error, report)
-            return report
-        try:
-            self._loop(context, report, progress)
-        finally:
-            with self.sessions.begin() as session:
-                release_lease(session, lease_name(send_id), self.worker_id)
-        return report
+        self._fail(send_id, error, report)
+        return None
+
+    def _retrying(self, send_id: int, action: Callable[[], T], give_up: Callable[[], bool] = never) -> T:
+        return retrying(f"send {send_id}", action, self.backoff, give_up=give_up)
 
     def transport_for(self, name: str) -> Transport:
         """The transport a send recorded as `name` goes through; ConfigError when this runner has none."""
@@ -167,7 +149,7 @@ class SendRunner:
         the round runs and sent once it committed."""
         brakes = self.brakes(self.options)
         halt: str | None = None  # a brake's reason to pause the send
-        with self._line(context) as line:
+        with RenewableLine(lambda: self._line(context), self.backoff, f"send {context.send_id}") as line:
             sent: Sent | None = None
             upcoming: ClaimedBatch | None = None
             while True:
@@ -181,19 +163,23 @@ class SendRunner:
                     if not sendable:
                         writes.append(settle_write(upcoming.batch_id))
                 hand_over = upcoming if upcoming is not None and sendable and not stop else None
-                line.submit(
+                answer, request = line.round(
                     marks,
                     writes,
                     hand_over=hand_over.batch_id if hand_over else None,
                     claim=not stop,
                     now=now,
+                    meanwhile=partial(_request, context, sendable if hand_over is not None else None),
+                    give_up=self.should_stop,
                 )
-                request: Request | None = context.request(sendable) if hand_over is not None else None
-                answer = line.collect()
                 if marks is not None:
                     report.add_all(marks.outcomes)
                     if progress is not None:
-                        progress(*send_progress(self.sessions, context.send_id))
+                        progress(
+                            *self._retrying(
+                                context.send_id, lambda: send_progress(self.sessions, context.send_id)
+                            )
+                        )
                 if upcoming is not None:
                     report.add("skipped", len(upcoming.rows) - len(sendable))
                 sent, upcoming = None, answer.claimed
@@ -219,7 +205,13 @@ class SendRunner:
                 if stop or answer.status != "sending":
                     report.status = "sending" if stop else answer.status
                     return
-                finished = finish_or_wait(self.sessions, context.send_id, self.options.max_idle_wait_seconds)
+                finished = self._retrying(
+                    context.send_id,
+                    lambda: finish_or_wait(
+                        self.sessions, context.send_id, self.options.max_idle_wait_seconds
+                    ),
+                    give_up=self.should_stop,
+                )
                 if finished is not None:
                     report.status = finished
                     return
@@ -244,6 +236,9 @@ class SendRunner:
 
     def _stop_send(self, send_id: int, to: SendStatus, reason: str, report: RunReport) -> None:
         """The send (if still sending) failed or paused, saying why; this worker's lease let go."""
+        self._retrying(send_id, lambda: self._stop_send_once(send_id, to, reason, report))
+
+    def _stop_send_once(self, send_id: int, to: SendStatus, reason: str, report: RunReport) -> None:
         with self.sessions.begin() as session:
             send = session.get_one(Send, send_id, with_for_update=is_postgres(session))
             if send.status == "sending":
@@ -253,14 +248,23 @@ class SendRunner:
 
     def _refused(self, batch: ClaimedBatch, refusal: ProviderRefused, report: RunReport) -> None:
         """Mark what was settled, put the batch back to pending (this claim uncounted), fail the send once."""
-        with self.sessions.begin() as session:
-            deltas: Deltas = Counter()
-            marks = self._marks((batch, list(refusal.results), -1), clock.now(), settles=False)
-            run_marks(session, marks, deltas)
-            report.add_all(marks.outcomes)
-            session.execute(unclaim(DeliveryBatch.id == batch.batch_id))
-            add_counters(session, deltas)
+        marks = self._marks((batch, list(refusal.results), -1), clock.now(), settles=False)
+
+        def write() -> None:
+            with self.sessions.begin() as session:
+                deltas: Deltas = Counter()
+                run_marks(session, marks, deltas)
+                session.execute(unclaim(DeliveryBatch.id == batch.batch_id))
+                add_counters(session, deltas)
+
+        self._retrying(batch.send_id, write)
+        report.add_all(marks.outcomes)
         self._fail(batch.send_id, str(refusal), report)
+
+
+def _request(context: SendContext, sendable: list[Claimed] | None) -> Request | None:
+    """The merged request of the batch about to be handed over (None: nothing to send)."""
+    return None if sendable is None else context.request(sendable)
 
 
 __all__ = ["RunOptions", "RunReport", "SendRunner"]
