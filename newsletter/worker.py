@@ -47,17 +47,26 @@ def wake(send_id: int) -> None:
 
 
 def run_due(
-    services: Services, runner: SendRunner, progress_for: ProgressFor | None = None
+    services: Services,
+    runner: SendRunner,
+    progress_for: ProgressFor | None = None,
+    *,
+    wait_for_others: bool = False,
 ) -> list[RunReport]:
     """Run every due or interrupted send until none is left that this worker can advance.
 
-    The collector is kept off the long-lived heap meanwhile (`heap_frozen`): a worker process only.
+    A send another worker holds (its lease, or claims) is left to it; with `wait_for_others` (`worker
+    --once`) it is tried again every heartbeat interval until it is finished — by that worker, or by
+    this one once that worker's heartbeat ran out and its claims were recovered. The collector is kept
+    off the long-lived heap meanwhile (`heap_frozen`): a worker process only.
     """
     with heap_frozen():
-        return _run_due(services, runner, progress_for)
+        return _run_due(services, runner, progress_for, wait_for_others)
 
 
-def _run_due(services: Services, runner: SendRunner, progress_for: ProgressFor | None) -> list[RunReport]:
+def _run_due(
+    services: Services, runner: SendRunner, progress_for: ProgressFor | None, wait_for_others: bool
+) -> list[RunReport]:
     reports: list[RunReport] = []
     stuck: set[int] = set()
     while not runner.should_stop():
@@ -72,8 +81,13 @@ def _run_due(services: Services, runner: SendRunner, progress_for: ProgressFor |
             if is_transient(error):  # told to stop while the database was away
                 return reports
             raise
-        if not due:
+        if not due and not (wait_for_others and stuck):
             return reports
+        if not due:  # only sends others hold: look again after a heartbeat interval
+            stuck.clear()
+            if _wake_event.wait(runner.options.heartbeat_seconds):
+                _wake_event.clear()
+            continue
         for send_id in due:
             report = runner.run(send_id, progress_for(send_id) if progress_for else None)
             reports.append(report)

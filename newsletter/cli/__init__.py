@@ -39,7 +39,7 @@ COMMANDS = {
     "cancel": LazyCommand("newsletter.cli.sends:cancel_command", "Cancel a send; nobody else is mailed."),
     "reconcile": LazyCommand(
         "newsletter.cli.sends:reconcile_command",
-        "Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events).",
+        "Show unknown outcomes of a send; with --requeue-unknown, queue again those settled without events.",
     ),
     "retry-failed": LazyCommand(
         "newsletter.cli.sends:retry_failed_command",

@@ -31,6 +31,8 @@ BATCH_SIZE = 1000
 
 REFUSALS = 3
 """`worker --pause-after-refusals` default: `RunOptions.refused_batches_before_pause`, repeated likewise."""
+HEARTBEAT = 10.0
+"""`worker --heartbeat` default: `RunOptions.heartbeat_seconds`, repeated likewise."""
 
 console = Console(stderr=True)
 
@@ -50,6 +52,7 @@ def make_runner(
     *,
     batch_size: int | None = None,
     refusals: int | None = None,
+    heartbeat: float | None = None,
 ) -> SendRunner:
     """A runner for this process over the configured (or named) transport; checks the settings first.
 
@@ -64,6 +67,8 @@ def make_runner(
         options = replace(options, batch_size=batch_size)
     if refusals is not None:
         options = replace(options, refused_batches_before_pause=refusals)
+    if heartbeat is not None:
+        options = replace(options, heartbeat_seconds=heartbeat)
     return SendRunner(
         svc.sessions, transport, svc.tokens, worker_identity(), options, transports=svc.transport
     )
@@ -279,18 +284,29 @@ def retry_failed_command(send: str) -> None:
     show_default=True,
     help="Pause a send after this many batches in a row refused whole by the provider.",
 )
-def worker_command(once: bool, poll: float, quiet: bool, batch_size: int, refusals: int) -> None:
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0.1),
+    default=HEARTBEAT,
+    show_default=True,
+    help="Seconds between this worker's heartbeats; its claims are recovered after two missed ones.",
+)
+def worker_command(
+    once: bool, poll: float, quiet: bool, batch_size: int, refusals: int, heartbeat: float
+) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
+    from newsletter.deliver.engine.heartbeat import Heartbeat
     from newsletter.worker import Worker, configure_logging, run_due
 
     configure_logging()
     with services.build() as svc, progress_bars(not quiet) as bars:
-        runner = make_runner(svc, batch_size=batch_size, refusals=refusals)
+        runner = make_runner(svc, batch_size=batch_size, refusals=refusals, heartbeat=heartbeat)
         worker = Worker(svc, runner, poll_seconds=poll)
         worker.install_signal_handlers()
+        beating = Heartbeat(svc.sessions, runner.worker_id, heartbeat)
         if once:
-            with closing(runner):  # also after SIGTERM: run_due returns after the batch in flight
-                reports = run_due(svc, runner, progress_callbacks(bars))
+            with closing(runner), beating:  # also after SIGTERM: run_due returns after the batch in flight
+                reports = run_due(svc, runner, progress_callbacks(bars), wait_for_others=True)
             for report in reports:
                 click.echo(f"send {report.send_id}: {report.status} ({_counts(report.counts)})")
                 if report.error:
@@ -299,4 +315,5 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int, refusa
                 sys.exit(1)
             return
         click.echo(f"worker {runner.worker_id} running; transport {svc.settings.transport}", err=True)
-        worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops
+        with beating:
+            worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops

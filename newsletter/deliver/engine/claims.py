@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -40,6 +40,25 @@ def holder_is_dead(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+HEARTBEAT_PREFIX = "worker:"
+
+
+def heartbeat_name(worker_id: str) -> str:
+    """The lease row that is `worker_id`'s heartbeat."""
+    return HEARTBEAT_PREFIX + worker_id
+
+
+def expired_heartbeats(session: Session, holders: Collection[str]) -> set[str]:
+    """Which of `holders` have a heartbeat that ran out: they stopped beating, so they are dead."""
+    names = {heartbeat_name(holder): holder for holder in holders if holder}
+    if not names:
+        return set()
+    expired = session.scalars(
+        select(WorkerLease.name).where(WorkerLease.name.in_(names), WorkerLease.expires_at < clock.now())
+    )
+    return {names[name] for name in expired}
 
 
 def acquire_lease(session: Session, name: str, holder: str, seconds: float) -> bool:
@@ -153,7 +172,8 @@ def recover_stale(
     re-sent), counted in `deltas`. Returns how many batches it recovered.
 
     With `exclusive` (we hold the send's lease) every other holder's claim is stale; otherwise a claim
-    is stale when older than `stale_before` or its holder is a dead process on this host.
+    is stale when its holder's heartbeat ran out (`engine/heartbeat.py`), when it is older than
+    `stale_before`, or when its holder is a dead process on this host.
     """
     query = select(
         DeliveryBatch.id,
@@ -169,12 +189,15 @@ def recover_stale(
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
+    held = session.execute(query).all()
+    stopped_beating = expired_heartbeats(session, {row.holder for row in held if row.holder})
     stale = [
         row
-        for row in session.execute(query).all()
+        for row in held
         if exclusive
         or row.claimed_at is None
         or row.claimed_at < stale_before
+        or row.holder in stopped_beating
         or holder_is_dead(row.holder or "")
     ]
     claimed_ahead = [row.id for row in stale if row.state == "claimed"]

@@ -18,6 +18,8 @@ class RunOptions:
     retry_base_seconds: float = 30.0
     max_idle_wait_seconds: float = 60.0
     refused_batches_before_pause: int = 3
+    heartbeat_seconds: float = 10.0
+    """A worker beats this often; its claims are recovered once it missed two beats."""
 
 
 @dataclass
