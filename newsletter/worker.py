@@ -12,7 +12,7 @@ from newsletter.deliver.engine.heap import heap_frozen
 from newsletter.deliver.engine.resilience import is_transient, retrying
 from newsletter.deliver.engine.run import Progress, RunReport, SendRunner
 from newsletter.schedule.sends import due_sends
-from newsletter.schedule.wakeups import make_scheduler
+from newsletter.schedule.wakeups import make_scheduler, started
 from newsletter.services import Services
 
 _wake_event = threading.Event()
@@ -127,8 +127,7 @@ class Worker:
 
         The runner (and the transports it holds) is closed when the loop ends.
         """
-        scheduler = make_scheduler(self.services.engine)
-        scheduler.start()
+        scheduler = started(lambda: make_scheduler(self.services.engine))
         try:
             while not self._stop.is_set():
                 _wake_event.clear()
