@@ -18,6 +18,7 @@ from rich.table import Table
 from newsletter import clock, services
 from newsletter.errors import ScheduleError
 from newsletter.schedule import sends as sending
+from newsletter.schedule.times import local_time
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -43,7 +44,7 @@ def parse_when(text: str, zone: str) -> datetime:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ScheduleError(f"--at: cannot read {text!r}; write it like 2026-12-01 07:00") from None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=ZoneInfo(zone))
+    return when if when.utcoffset() is not None else local_time(when, zone)
 
 
 def make_runner(
@@ -186,7 +187,7 @@ def sends_command(limit: int) -> None:
     )
     for row in rows:
         when = row.send.scheduled_at.strftime("%Y-%m-%d %H:%M") if row.send.scheduled_at else ""
-        lists = ", ".join(row.lists) or ("test: " + ", ".join(row.send.test_recipients))
+        lists = row.targets
         outcomes = [str(row.counts.get(state, 0)) for state in ("accepted", "failed", "unknown", "skipped")]
         progress = f"{row.done}/{row.total}"
         table.add_row(

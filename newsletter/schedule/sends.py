@@ -41,6 +41,13 @@ class SendSummary:
         return sum(self.counts.values())
 
     @property
+    def targets(self) -> str:
+        """Who it goes to: its lists, or `test: ` and the addresses of a test send."""
+        if self.send.is_test:
+            return "test: " + ", ".join(self.send.test_recipients)
+        return ", ".join(self.lists) or "(its lists were deleted)"
+
+    @property
     def done(self) -> int:
         """Rows no longer waiting to be sent."""
         return self.total - sum(self.counts.get(state, 0) for state in OPEN_STATES)

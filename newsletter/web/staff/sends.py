@@ -15,6 +15,7 @@ from newsletter.content.load import load_issue
 from newsletter.errors import ScheduleError
 from newsletter.render import render_issue
 from newsletter.schedule import sends as sending
+from newsletter.schedule.times import local_time
 from newsletter.schedule.wakeups import add_wakeup
 from newsletter.services import Services
 from newsletter.web import auth
@@ -30,9 +31,12 @@ def parse_when(date: str, time: str, zone: str) -> datetime:
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"unknown time zone {zone!r}") from None
     try:
-        return datetime.fromisoformat(f"{date.strip()}T{time.strip()}").replace(tzinfo=tz)
+        naive = datetime.fromisoformat(f"{date.strip()}T{time.strip()}")
     except ValueError:
         raise ScheduleError(f"cannot read the date {date!r} and time {time!r}") from None
+    if naive.utcoffset() is not None:
+        return naive
+    return local_time(naive, str(tz))
 
 
 def routes(services: Services) -> list[BaseRoute]:
