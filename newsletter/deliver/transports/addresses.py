@@ -24,6 +24,8 @@ def wire_address(email: str, *, utf8_local_parts: bool, why_not: str) -> WireAdd
     """`email` with its domain as IDNA; refused when its local part is not ASCII and `utf8_local_parts`
     is false (`why_not` then says what is missing), or when it has no IDNA form. Text without an `@`
     goes as it is, for the provider to refuse in its own words."""
+    if email.isascii():  # nothing to convert, nothing to refuse (one C call: the usual case)
+        return WireAddress(email)
     local, at, domain = email.rpartition("@")
     if not at:  # not an address at all: the provider says why (nothing here to convert)
         return WireAddress(email)

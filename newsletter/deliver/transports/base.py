@@ -126,7 +126,7 @@ def required_values(rendered: RenderedIssue) -> frozenset[str]:
 def missing_values(required: frozenset[str], envelope: Envelope) -> str | None:
     """A message naming the links this envelope lacks, or None when it can be sent."""
     values = envelope.values
-    if all(values.get(name) for name in required):
+    if all(map(values.get, required)):
         return None
     missing = sorted(name for name in required if not values.get(name))
     return f"not sent: merge values missing {', '.join(missing)}"
