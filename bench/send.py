@@ -185,7 +185,7 @@ def timed_stages() -> dict[str, float]:
         line.collect = timer("claim", line.collect)  # type: ignore[method-assign]
     run_module.batch_marks = timer("mark", run_module.batch_marks)  # type: ignore[attr-defined]
     LinkMaker.many = timer("merge", LinkMaker.many)  # type: ignore[method-assign]
-    sendgrid.build_body = timer("payload", sendgrid.build_body)  # type: ignore[attr-defined]
+    sendgrid.build_payload = timer("payload", sendgrid.build_payload)  # type: ignore[attr-defined]
     sendgrid.SendGridTransport._call = timer("http", sendgrid.SendGridTransport._call)  # type: ignore[method-assign]
     return spent
 

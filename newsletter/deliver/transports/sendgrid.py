@@ -29,7 +29,7 @@ from newsletter.deliver.transports.base import (
     required_values,
     same_outcome,
 )
-from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_body, mark_issue
+from newsletter.deliver.transports.sendgrid_payload import MarkedIssue, build_payload, mark_issue
 from newsletter.errors import ConfigError, DeliveryError, ProviderRefused
 
 # The library json.dumps() a body when Content-Type is exactly "application/json"; with any other
@@ -175,7 +175,10 @@ class SendGridTransport:
             if problem:
                 results[index] = DeliveryResult(envelope.delivery_id, "failed", detail=problem)
             else:
-                sendable.append((index, envelope._replace(email=wire.address)))
+                on_wire = (
+                    envelope if wire.address == envelope.email else envelope._replace(email=wire.address)
+                )
+                sendable.append((index, on_wire))
         marked = mark_issue(batch)
         requests = [
             (chunk, self._body(batch, marked, [envelope for _, envelope in chunk]))
@@ -195,7 +198,8 @@ class SendGridTransport:
         return send
 
     def _body(self, batch: OutgoingBatch, marked: MarkedIssue, envelopes: Sequence[Envelope]) -> RequestBody:
-        return RequestBody(build_body(batch, envelopes, marked=marked, sandbox=self._sandbox))
+        payload = build_payload(batch, envelopes, marked=marked, sandbox=self._sandbox)
+        return RequestBody(orjson.dumps(payload))
 
     def _send_request(self, body: RequestBody, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
         verdict = self._post_with_retries(body)
