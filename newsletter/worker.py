@@ -89,7 +89,12 @@ def _run_due(
                 _wake_event.clear()
             continue
         for send_id in due:
-            report = runner.run(send_id, progress_for(send_id) if progress_for else None)
+            try:
+                report = runner.run(send_id, progress_for(send_id) if progress_for else None)
+            except Exception as error:  # told to stop while the database was away: what it held recovers
+                if is_transient(error) and runner.should_stop():
+                    return reports
+                raise
             reports.append(report)
             if report.status in {"scheduled", "sending"} and not report.counts:
                 stuck.add(send_id)  # held by another worker's lease or claims: leave it to them
