@@ -4,7 +4,9 @@ The loop knows nothing of what a policy looks at: it gives each batch's results 
 pauses the send with the first reason one returns. `RefusalBrake` is the first: batches the provider
 refused whole (HTTP 4xx other than 429, connection refused, unknown host) several times in a row mean
 something is wrong with our side (a bad request, a wrong host), not with the recipients, so going on
-would only fail everyone. Later ones (an expiry, bounce or complaint rates) fit the same seam.
+would only fail everyone. Later ones (an expiry, bounce or complaint rates) fit the same seam; a shared
+rate limiter would be the same kind of object asked before each request how long to wait, and a wave
+planner would set when batches are due (their `not_before`), which the claim already honours.
 """
 
 from __future__ import annotations
