@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from support.sendgrid_recorder import SendGridRecorder, bad_request
 from support.sleeps import Sleeps
@@ -21,7 +22,15 @@ from newsletter.deliver.engine.run import RunOptions, SendRunner
 from newsletter.deliver.transports.sendgrid import SendGridTransport
 from newsletter.schedule.sends import retry_failed
 
-from .helpers import add_readers, cli_environment, counts, exactly_once, schedule, send_status
+from .helpers import (
+    add_readers,
+    cli_environment,
+    counts,
+    empty_job_store,
+    exactly_once,
+    schedule,
+    send_status,
+)
 
 UNVERIFIED = "The from address does not match a verified Sender Identity."
 OPTIONS = RunOptions(
@@ -105,6 +114,7 @@ def test_a_send_whose_every_delivery_failed_is_failed_not_sent(
 
 
 def test_the_worker_exits_non_zero_with_the_providers_words_and_retry_failed_recovers(
+    engine: Engine,
     session: Session,
     session_factory: sessionmaker[Session],
     database_url: str,
@@ -134,7 +144,9 @@ def test_the_worker_exits_non_zero_with_the_providers_words_and_retry_failed_rec
     assert "Traceback" not in refused.output
     sendgrid_recorder.answer_every_request(None)
     retried = cli.invoke(main, ["retry-failed", str(send_id)], env=env)
-    assert retried.exit_code == 0, retried.output
+    empty_job_store(
+        engine
+    )  # its wake-up is for no other test's worker    assert retried.exit_code == 0, retried.output
     assert retried.stdout.strip() == f"send {send_id}: 6 failed deliveries queued again; it is scheduled"
     finished = cli.invoke(main, args, env=env)
     assert finished.exit_code == 0, finished.output
