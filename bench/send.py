@@ -212,14 +212,19 @@ def bodies_alone(sessions: Any, send_id: int, runner: Any, batch_size: int) -> f
     the rows are read beforehand, outside the clock)."""
     from sqlalchemy import select
 
-    from newsletter.db.tables import Delivery, Subscriber
-    from newsletter.deliver.engine.claims import Claimed
+    from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber
+    from newsletter.deliver.engine.claims import Claimed, in_batch
     from newsletter.deliver.engine.context import load_context
 
     with sessions() as session:
         context = load_context(session, send_id, runner.transport, runner.signer)
-    spent, after = 0.0, 0
-    while True:
+        batches = session.execute(
+            select(DeliveryBatch.first_id, DeliveryBatch.last_id)
+            .where(DeliveryBatch.send_id == send_id)
+            .order_by(DeliveryBatch.id)
+        ).all()
+    spent = 0.0
+    for first_id, last_id in batches:  # each batch's rows by primary-key range, as a claim reads them
         with sessions() as session:
             rows = session.execute(
                 select(
@@ -232,14 +237,10 @@ def bodies_alone(sessions: Any, send_id: int, runner: Any, batch_size: int) -> f
                     Subscriber.attributes["last_name"].as_string(),
                 )
                 .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                .where(Delivery.send_id == send_id, Delivery.id > after)
+                .where(in_batch(send_id, first_id, last_id))
                 .order_by(Delivery.id)
-                .limit(batch_size)
             ).all()
-        if not rows:
-            return spent
         claimed = [Claimed(*row) for row in rows]
-        after = claimed[-1].delivery_id
         started = time.perf_counter()
         context.request(claimed)  # builds the bodies; calling the result would send them
         spent += time.perf_counter() - started
