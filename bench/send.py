@@ -244,6 +244,7 @@ def bodies_alone(sessions: Any, send_id: int, runner: Any, batch_size: int) -> f
         started = time.perf_counter()
         context.request(claimed)  # builds the bodies; calling the result would send them
         spent += time.perf_counter() - started
+    return spent
 
 
 def helper_worker(url: str, send_id: int, host: str, batch_size: int) -> None:
