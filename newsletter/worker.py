@@ -58,10 +58,9 @@ def run_due(
     A send another worker holds (its lease, or claims) is left to it; with `wait_for_others` (`worker
     --once`) it is tried again every heartbeat interval until it is finished — by that worker, or by
     this one once that worker's heartbeat ran out and its claims were recovered. The collector is kept
-    off the long-lived heap meanwhile (`heap_frozen`): a worker process only.
+    off the long-lived heap while a send runs (`heap_frozen`): in a worker process only.
     """
-    with heap_frozen():
-        return _run_due(services, runner, progress_for, wait_for_others)
+    return _run_due(services, runner, progress_for, wait_for_others)
 
 
 def _run_due(
@@ -90,7 +89,8 @@ def _run_due(
             continue
         for send_id in due:
             try:
-                report = runner.run(send_id, progress_for(send_id) if progress_for else None)
+                with heap_frozen():  # only while sending: freezing starts with a full collection
+                    report = runner.run(send_id, progress_for(send_id) if progress_for else None)
             except Exception as error:  # told to stop while the database was away: what it held recovers
                 if is_transient(error) and runner.should_stop():
                     return reports
