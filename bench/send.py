@@ -159,6 +159,7 @@ STAGES = ("materialise", "claim", "merge", "payload", "http", "mark")
 def timed_stages() -> dict[str, float]:
     """Wrap each stage's function with a timer; the returned dict fills in as the send runs."""
     from newsletter.deliver.engine import run as run_module
+    from newsletter.deliver.engine import start as start_module
     from newsletter.deliver.engine.values import LinkMaker
     from newsletter.deliver.transports import sendgrid
 
@@ -175,15 +176,14 @@ def timed_stages() -> dict[str, float]:
         return timed
 
     spent["start"] = 0.0  # the whole start (materialise, cut into batches, leases): not a stage of its own
-    run_module.SendRunner._start = timer("start", run_module.SendRunner._start)  # type: ignore[method-assign]
-    run_module.materialize = timer("materialise", run_module.materialize)  # type: ignore[attr-defined]
-    run_module.claim_batch = timer("claim", run_module.claim_batch)  # type: ignore[attr-defined]
-    run_module.run_writes = timer("mark", run_module.run_writes)  # type: ignore[attr-defined]
-    # PostgreSQL's pipelined loop: marks and the next claim travel in one round trip, so "claim" is the
-    # time spent sending it and waiting for what the overlap did not hide; "mark" is building the marks.
-    run_module.ClaimLine.submit = timer("claim", run_module.ClaimLine.submit)  # type: ignore[method-assign]
-    run_module.ClaimLine.collect = timer("claim", run_module.ClaimLine.collect)  # type: ignore[method-assign]
-    run_module.batch_writes = timer("mark", run_module.batch_writes)  # type: ignore[attr-defined]
+    run_module.start_send = timer("start", run_module.start_send)  # type: ignore[attr-defined]
+    start_module.materialize = timer("materialise", start_module.materialize)  # type: ignore[attr-defined]
+    # Marks and the next claim travel in one round (PostgreSQL: one pipelined round trip overlapping the
+    # request being built; SQLite: one transaction): "claim" is the round's time that was not hidden.
+    for line in (run_module.PipelinedLine, run_module.LeasedLine):
+        line.submit = timer("claim", line.submit)  # type: ignore[method-assign]
+        line.collect = timer("claim", line.collect)  # type: ignore[method-assign]
+    run_module.batch_marks = timer("mark", run_module.batch_marks)  # type: ignore[attr-defined]
     LinkMaker.many = timer("merge", LinkMaker.many)  # type: ignore[method-assign]
     sendgrid.build_payload = timer("payload", sendgrid.build_payload)  # type: ignore[attr-defined]
     sendgrid.SendGridTransport._call = timer("http", sendgrid.SendGridTransport._call)  # type: ignore[method-assign]
@@ -206,13 +206,56 @@ def make_runner(sessions: Any, host: str, batch_size: int) -> Any:
     )
 
 
+def bodies_alone(sessions: Any, send_id: int, runner: Any, batch_size: int) -> float:
+    """Seconds spent building the send's request bodies again, batch by batch, with nothing else: each
+    recipient's merge values and signed links, envelopes and the SendGrid bodies (no database, no HTTP:
+    the rows are read beforehand, outside the clock)."""
+    from sqlalchemy import select
+
+    from newsletter.db.tables import Delivery, DeliveryBatch, Subscriber
+    from newsletter.deliver.engine.claims import Claimed, in_batch
+    from newsletter.deliver.engine.context import load_context
+
+    with sessions() as session:
+        context = load_context(session, send_id, runner.transport, runner.signer)
+        batches = session.execute(
+            select(DeliveryBatch.first_id, DeliveryBatch.last_id)
+            .where(DeliveryBatch.send_id == send_id)
+            .order_by(DeliveryBatch.id)
+        ).all()
+    spent = 0.0
+    for first_id, last_id in batches:  # each batch's rows by primary-key range, as a claim reads them
+        with sessions() as session:
+            rows = session.execute(
+                select(
+                    Delivery.id,
+                    Delivery.subscriber_id,
+                    Delivery.email,
+                    Subscriber.public_id,
+                    Subscriber.name,
+                    Subscriber.attributes["first_name"].as_string(),
+                    Subscriber.attributes["last_name"].as_string(),
+                )
+                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(in_batch(send_id, first_id, last_id))
+                .order_by(Delivery.id)
+            ).all()
+        claimed = [Claimed(*row) for row in rows]
+        started = time.perf_counter()
+        context.request(claimed)  # builds the bodies; calling the result would send them
+        spent += time.perf_counter() - started
+    return spent
+
+
 def helper_worker(url: str, send_id: int, host: str, batch_size: int) -> None:
     """Another worker process on the same send (PostgreSQL): waits for "go" on stdin, runs, prints figures."""
     from newsletter.db.session import make_engine, make_session_factory
+    from newsletter.deliver.engine.heap import heap_frozen
 
     runner = make_runner(make_session_factory(make_engine(url)), host, batch_size)
     sys.stdin.readline()
-    report = runner.run(send_id)
+    with heap_frozen():
+        report = runner.run(send_id)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"counts": report.counts, "peak_mb": peak}), flush=True)
 
@@ -229,6 +272,7 @@ def child(
     from newsletter.db.migrate import upgrade
     from newsletter.db.session import make_engine, make_session_factory
     from newsletter.db.tables import Send
+    from newsletter.deliver.engine.heap import heap_frozen
     from newsletter.render import render_issue
     from newsletter.schedule.sends import create_send
 
@@ -269,7 +313,8 @@ def child(
         assert helper.stdin is not None
         helper.stdin.write("go\n")
         helper.stdin.flush()
-    report = runner.run(send_id)
+    with heap_frozen():  # as the worker process runs sends
+        report = runner.run(send_id)
     shares = [json.loads(helper.communicate()[0].strip().splitlines()[-1]) for helper in helpers]
     if profiler and profile:
         profiler.disable()
@@ -277,6 +322,9 @@ def child(
     seconds = time.perf_counter() - started
     with sessions() as session:
         status = session.get_one(Send, send_id).status
+    stages = dict(spent)  # the stage timers also see what follows
+    with heap_frozen():
+        bodies_seconds = bodies_alone(sessions, send_id, runner, batch_size)
     engine.dispose()
     counts = dict(report.counts)
     for share in shares:
@@ -290,10 +338,11 @@ def child(
                 "counts": counts,
                 "helper_peak_mb": max((share["peak_mb"] for share in shares), default=0),
                 "seconds": seconds,
+                "bodies_seconds": bodies_seconds,
                 "load_seconds": loaded,
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux: KB
                 "loaded_mb": rss_before / 1024,
-                "stages": spent,
+                "stages": stages,
             }
         )
     )
@@ -328,6 +377,11 @@ def run(label: str, url: str, size: int, standin: CountingStandIn, args: argpars
     )
     start = figures["stages"]["start"]
     print(f"{'':<11} starting the send {start:.1f} s, then sending {sending:,.0f} recipients/s")
+    bodies = size / figures["bodies_seconds"]
+    print(
+        f"{'':<11} building the same bodies alone {bodies:,.0f} recipients/s; "
+        f"send efficiency (end to end / bodies alone) {rate / bodies:.0%}"
+    )
     if workers > 1:
         print(f"{'':<11} stages below: the first worker's share only")
     stages = figures["stages"]

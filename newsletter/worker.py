@@ -15,9 +15,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from newsletter.deliver.engine.heap import heap_frozen
+from newsletter.deliver.engine.resilience import is_transient, retrying
 from newsletter.deliver.engine.run import Progress, RunReport, SendRunner
 from newsletter.schedule.sends import due_sends
-from newsletter.schedule.wakeups import make_scheduler
+from newsletter.schedule.wakeups import make_scheduler, started
 from newsletter.services import Services
 
 _wake_event = threading.Event()
@@ -94,19 +96,47 @@ def run_due(
     runner: SendRunner,
     progress_for: ProgressFor | None = None,
     metrics: WorkerMetrics | None = None,
+    *,
+    wait_for_others: bool = False,
 ) -> list[RunReport]:
-    """Run every due or interrupted send until none is left that this worker can advance."""
+    """Run every due or interrupted send until none is left that this worker can advance.
+
+    A send another worker holds (its lease, or claims) is left to it; with `wait_for_others` (`worker
+    --once`) it is tried again every heartbeat interval until it is finished — by that worker, or by
+    this one once that worker's heartbeat ran out and its claims were recovered. The collector is kept
+    off the long-lived heap while a send runs (`heap_frozen`): in a worker process only.
+    """
     reports: list[RunReport] = []
     stuck: set[int] = set()
     if metrics is not None:
         progress_for = metrics.observed(progress_for)
     while not runner.should_stop():
-        with services.sessions() as session:
-            due = [send_id for send_id in due_sends(session) if send_id not in stuck]
-        if not due:
+
+        def due_now() -> list[int]:
+            with services.sessions() as session:
+                return [send_id for send_id in due_sends(session) if send_id not in stuck]
+
+        try:
+            due = retrying("finding due sends", due_now, runner.backoff, give_up=runner.should_stop)
+        except Exception as error:
+            if is_transient(error):  # told to stop while the database was away
+                return reports
+            raise
+        if not due and not (wait_for_others and stuck):
             return reports
+        if not due:  # only sends others hold: look again after a heartbeat interval
+            stuck.clear()
+            if _wake_event.wait(runner.options.heartbeat_seconds):
+                _wake_event.clear()
+            continue
         for send_id in due:
-            report = runner.run(send_id, progress_for(send_id) if progress_for else None)
+            try:
+                with heap_frozen():  # only while sending: freezing starts with a full collection
+                    report = runner.run(send_id, progress_for(send_id) if progress_for else None)
+            except Exception as error:  # told to stop while the database was away: what it held recovers
+                if is_transient(error) and runner.should_stop():
+                    return reports
+                raise
             reports.append(report)
             if metrics is not None:
                 metrics.sends.labels(report.status or "unknown").inc()
@@ -163,13 +193,19 @@ class Worker:
             log.info(
                 "metrics on http://%s:%d/metrics", settings.worker_metrics_host, settings.worker_metrics_port
             )
-        scheduler = make_scheduler(self.services.engine)
-        scheduler.start()
+        scheduler = started(lambda: make_scheduler(self.services.engine))
         try:
             while not self._stop.is_set():
                 _wake_event.clear()
                 self.metrics.heartbeat.set_to_current_time()
-                for report in run_due(self.services, self.runner, progress_for, self.metrics):
+                try:
+                    reports = run_due(self.services, self.runner, progress_for, self.metrics)
+                except Exception as error:  # a database away longer than a run waits: wait, go on
+                    if not is_transient(error):
+                        raise
+                    self.runner.backoff.wait("worker", error)
+                    continue
+                for report in reports:
                     _log_report(report)
                 _wake_event.wait(self.poll_seconds)
         finally:

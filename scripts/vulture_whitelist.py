@@ -6,6 +6,7 @@ from newsletter.deliver.transports.memory import MemoryTransport
 
 # Required by a signature we implement (context managers, signal handlers, pydantic-settings, __format__).
 tb
+trace
 exc_info
 signum
 frame
@@ -23,6 +24,8 @@ _.process_result_value
 _.settings_customise_sources
 _.format_commands
 _.validateLink
+_.get_timestamp  # itsdangerous asks the signer for the time (tokens.py: newsletter.clock)
+_.formatException  # logging asks a formatter to write an exception (logs.py: one line)
 _.normalizeLink
 _.__spec__  # importlib reads a deferred module's spec (render/inline.py)
 _.wakeup
@@ -105,9 +108,6 @@ SEND_APPROVE
 
 # The io protocol: csv.reader asks a file-like object whether it can be read.
 _.readable
-
-# What a transport must carry (SMTPUTF8 for a non-ASCII local part): asked by the transports (issue 20).
-has_non_ascii_local_part
 
 # lark calls a transformer's methods by the grammar's rule names (content/segments/parse.py).
 _.or_test

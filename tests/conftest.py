@@ -10,6 +10,7 @@ the end, so several people can share one database.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections import Counter
@@ -78,6 +79,16 @@ class RecordingSender:
         url = self.sent[-1]["confirm_url"]
         assert url is not None
         return url.rsplit("/", 1)[-1]
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """Commands run in-process configure the root logger (newsletter.logs); each test starts as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _postgres_base_url() -> str:

@@ -107,3 +107,13 @@ def unicode_domain(domain: str) -> str:
         return str(idna.decode(domain)).lower()
     except (idna.IDNAError, UnicodeError, ValueError):
         return domain
+
+
+@lru_cache(maxsize=4096)
+def ascii_domain(domain: str) -> str:
+    """A domain in ASCII (IDNA 2008 with UTS #46 mapping, as addresses are stored); UnicodeError when it has
+    no ASCII form."""
+    try:
+        return str(idna.encode(domain, uts46=True).decode("ascii"))
+    except (idna.IDNAError, ValueError) as exc:
+        raise UnicodeError(str(exc)) from None

@@ -51,7 +51,11 @@ COMMANDS = {
     "cancel": LazyCommand("newsletter.cli.sends:cancel_command", "Cancel a send; nobody else is mailed."),
     "reconcile": LazyCommand(
         "newsletter.cli.sends:reconcile_command",
-        "Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events).",
+        "Show unknown outcomes of a send; with --requeue-unknown, queue again those settled without events.",
+    ),
+    "retry-failed": LazyCommand(
+        "newsletter.cli.sends:retry_failed_command",
+        "Queue a send's failed deliveries again, once the cause is fixed (a failed one was never accepted).",
     ),
     "worker": LazyCommand(
         "newsletter.cli.sends:worker_command",

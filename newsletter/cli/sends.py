@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,11 +29,21 @@ if TYPE_CHECKING:
 BATCH_SIZE = 1000
 """`worker --batch-size` default: `RunOptions.batch_size`, repeated so no runner is imported (tested)."""
 
+REFUSALS = 3
+"""`worker --pause-after-refusals` default: `RunOptions.refused_batches_before_pause`, repeated likewise."""
+HEARTBEAT = 10.0
+"""`worker --heartbeat` default: `RunOptions.heartbeat_seconds`, repeated likewise."""
+
 console = Console(stderr=True)
 
 
 def make_runner(
-    svc: services.Services, transport_name: str | None = None, *, batch_size: int | None = None
+    svc: services.Services,
+    transport_name: str | None = None,
+    *,
+    batch_size: int | None = None,
+    refusals: int | None = None,
+    heartbeat: float | None = None,
 ) -> SendRunner:
     """A runner for this process over the configured (or named) transport; checks the settings first.
 
@@ -42,7 +53,13 @@ def make_runner(
     from newsletter.deliver.engine.run import RunOptions, SendRunner
 
     transport = svc.ready_to_send(transport_name)
-    options = RunOptions() if batch_size is None else RunOptions(batch_size=batch_size)
+    options = RunOptions()
+    if batch_size is not None:
+        options = replace(options, batch_size=batch_size)
+    if refusals is not None:
+        options = replace(options, refused_batches_before_pause=refusals)
+    if heartbeat is not None:
+        options = replace(options, heartbeat_seconds=heartbeat)
     return SendRunner(
         svc.sessions, transport, svc.tokens, worker_identity(), options, transports=svc.transport
     )
@@ -162,7 +179,7 @@ def sends_command(limit: int) -> None:
     )
     for row in rows:
         when = row.send.scheduled_at.strftime("%Y-%m-%d %H:%M") if row.send.scheduled_at else ""
-        lists = ", ".join(row.lists) or ("test: " + ", ".join(row.send.test_recipients))
+        lists = row.targets
         outcomes = [str(row.counts.get(state, 0)) for state in ("accepted", "failed", "unknown", "skipped")]
         progress = f"{row.done}/{row.total}"
         table.add_row(
@@ -203,15 +220,56 @@ cancel_command = _state_command("cancel", "cancel", "Cancel a send; nobody else 
 @click.option(
     "--requeue-unknown", is_flag=True, help="Send again to recipients whose outcome stayed unknown."
 )
+@click.option(
+    "--settled-hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Requeue only deliveries whose request is at least this old (events may still be coming).",
+)
 @by_option
-def reconcile_command(send: str, requeue_unknown: bool, by: str | None) -> None:
-    """Show unknown outcomes of a send; with --requeue-unknown, queue them again (after checking events)."""
+def reconcile_command(send: str, requeue_unknown: bool, settled_hours: float, by: str | None) -> None:
+    """Show unknown outcomes of a send; with --requeue-unknown, queue again those settled without events."""
+    from datetime import timedelta
+
+    if requeue_unknown and settled_hours < 24:
+        click.echo(
+            f"warning: requeuing deliveries unknown for only {settled_hours:g} hours: SendGrid may still "
+            "report some as accepted (it retries its events for 24 hours); those would be mailed twice",
+            err=True,
+        )
     with services.ready() as svc, svc.sessions.begin() as session:
-        unknown, requeued = sending.reconcile_unknown(session, send, requeue=requeue_unknown)
-        if requeued:
+        found = sending.reconcile_unknown(
+            session, send, requeue=requeue_unknown, settled_after=timedelta(hours=settled_hours)
+        )
+        if found.requeued:
             target = f"send {sending.get_send(session, send).id}"
-            record(session, cli_actor(by), Action.SEND_REQUEUE, target, {"requeued": requeued})
-    click.echo(f"{unknown} unknown; {requeued} queued again")
+            record(session, cli_actor(by), Action.SEND_REQUEUE, target, {"requeued": found.requeued})
+    click.echo(f"{found.unknown} unknown; {found.requeued} queued again")
+    if found.too_recent:
+        click.echo(f"{found.too_recent} left: their request is under {settled_hours:g} hours old")
+    if found.with_events:
+        click.echo(f"{found.with_events} left: the provider reported on them (they were accepted)")
+
+
+@click.command("retry-failed")
+@click.argument("send")
+@by_option
+def retry_failed_command(send: str, by: str | None) -> None:
+    """Queue a send's failed deliveries again, once the cause is fixed (a failed one was never accepted)."""
+    with services.ready() as svc:
+        with svc.sessions.begin() as session:
+            row, count = sending.retry_failed(session, send)
+            status = row.status
+            if count:
+                record(
+                    session, cli_actor(by), Action.SEND_RETRY_FAILED, f"send {row.id}", {"requeued": count}
+                )
+        if count:
+            from newsletter.schedule.wakeups import add_wakeup
+
+            add_wakeup(svc.engine, row)
+    click.echo(f"send {row.id}: {count} failed deliveries queued again; it is {status}")
 
 
 @click.command("worker")
@@ -225,18 +283,40 @@ def reconcile_command(send: str, requeue_unknown: bool, by: str | None) -> None:
     show_default=True,
     help="Recipients claimed per batch (the transport may send fewer per request).",
 )
-def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> None:
+@click.option(
+    "--pause-after-refusals",
+    "refusals",
+    type=click.IntRange(min=1),
+    default=REFUSALS,
+    show_default=True,
+    help="Pause a send after this many batches in a row refused whole by the provider.",
+)
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0.1),
+    default=HEARTBEAT,
+    show_default=True,
+    help="Seconds between this worker's heartbeats; its claims are recovered after two missed ones.",
+)
+def worker_command(
+    once: bool, poll: float, quiet: bool, batch_size: int, refusals: int, heartbeat: float
+) -> None:
     """Run due sends (resuming interrupted ones); keeps running unless --once; stops cleanly on SIGTERM."""
     from newsletter import logs
+    from newsletter.deliver.engine.heartbeat import Heartbeat
     from newsletter.worker import Worker, run_due
 
     with services.build() as svc, progress_bars(not quiet) as bars:
-        runner = make_runner(svc, batch_size=batch_size)
+        logs.configure(
+            svc.settings.log_format, logging.WARNING if once else logging.INFO
+        )  # --once: problems only
+        runner = make_runner(svc, batch_size=batch_size, refusals=refusals, heartbeat=heartbeat)
         worker = Worker(svc, runner, poll_seconds=poll)
         worker.install_signal_handlers()
+        beating = Heartbeat(svc.sessions, runner.worker_id, heartbeat)
         if once:
-            with closing(runner):  # also after SIGTERM: run_due returns after the batch in flight
-                reports = run_due(svc, runner, progress_callbacks(bars))
+            with closing(runner), beating:  # also after SIGTERM: run_due returns after the batch in flight
+                reports = run_due(svc, runner, progress_callbacks(bars), wait_for_others=True)
             for report in reports:
                 click.echo(f"send {report.send_id}: {report.status} ({_counts(report.counts)})")
                 if report.error:
@@ -244,9 +324,9 @@ def worker_command(once: bool, poll: float, quiet: bool, batch_size: int) -> Non
             if any(report.error for report in reports):
                 sys.exit(1)
             return
-        logs.configure(svc.settings.log_format)
         logging.getLogger("newsletter.worker").info(
             "worker %s running; transport %s", runner.worker_id, svc.settings.transport,
             extra={"worker": runner.worker_id, "transport": svc.settings.transport},
         )  # fmt: skip
-        worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops
+        with beating:
+            worker.serve(progress_callbacks(bars))  # closes the runner's transports when it stops

@@ -34,6 +34,7 @@ class Action(StrEnum):
     SEND_RESUME = "send.resume"
     SEND_CANCEL = "send.cancel"
     SEND_REQUEUE = "send.requeue"
+    SEND_RETRY_FAILED = "send.retry_failed"
     SEND_TEST = "send.test"
     IMPORT = "audience.import"
     EXPORT = "audience.export"

@@ -17,6 +17,7 @@ from newsletter.content.load import load_issue
 from newsletter.db.audit import Action, Actor, record
 from newsletter.errors import ScheduleError
 from newsletter.render import render_issue
+from newsletter.schedule import times
 from newsletter.schedule.sends import create_send, recipient_count
 from newsletter.schedule.wakeups import add_wakeup
 
@@ -42,13 +43,14 @@ def time_zone(name: str) -> ZoneInfo:
 
 
 def local_time(text: str, zone: str) -> datetime:
-    """`2026-12-01 07:00` in time zone `zone` (unless the text carries its own offset) → aware datetime."""
+    """`2026-12-01 07:00` in time zone `zone` (unless the text carries its own offset) → aware datetime;
+    ScheduleError for a time a daylight-saving change skips or repeats there."""
     tz = time_zone(zone)
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ScheduleError(f"cannot read the time {text!r}; write it like 2026-12-01 07:00") from None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=tz)
+    return when if when.utcoffset() is not None else times.local_time(when, tz.key)
 
 
 def schedule_issue(

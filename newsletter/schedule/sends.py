@@ -6,9 +6,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter import clock
@@ -17,7 +18,7 @@ from newsletter.audience.people.lists import get_list
 from newsletter.audience.people.recipients import count_recipients
 from newsletter.content.schema import Publication
 from newsletter.db.counters import Deltas, add_counters, status_added, status_counts, status_moved
-from newsletter.db.tables import Delivery, DeliveryBatch, MailingList, Send, SendList, SendStatus
+from newsletter.db.tables import Delivery, DeliveryBatch, Event, MailingList, Send, SendList, SendStatus
 from newsletter.errors import NotFound, ScheduleError
 from newsletter.render import RenderedIssue
 from newsletter.schedule.snapshot import snapshot_fields
@@ -43,6 +44,13 @@ class SendSummary:
     def total(self) -> int:
         """Delivery rows so far (0 until the send starts)."""
         return sum(self.counts.values())
+
+    @property
+    def targets(self) -> str:
+        """Who it goes to: its lists, or `test: ` and the addresses of a test send."""
+        if self.send.is_test:
+            return "test: " + ", ".join(self.send.test_recipients)
+        return ", ".join(self.lists) or "(its lists were deleted)"
 
     @property
     def done(self) -> int:
@@ -220,42 +228,126 @@ def _summaries(session: Session, sends: list[Send]) -> list[SendSummary]:
     return [SendSummary(s, tuple(sorted(names[s.id])), counts[s.id]) for s in sends]
 
 
-def reconcile_unknown(session: Session, ref: str | int, *, requeue: bool) -> tuple[int, int]:
-    """(unknown, requeued): with `requeue`, unknown rows go back to pending so they are sent again.
+SETTLED_AFTER = timedelta(hours=24)
+"""How long after its request an unknown delivery may be requeued: by then SendGrid's events for an
+accepted one have arrived (it retries its webhook for 24 hours)."""
 
-    Do this only once events had time to arrive: a delivery that got any provider event is marked
-    accepted by event ingestion, so what is still unknown then was most likely never accepted.
+
+class Reconciled(NamedTuple):
+    """What `reconcile_unknown` found: unknown rows, how many it requeued, and how many it left and why."""
+
+    unknown: int
+    requeued: int
+    too_recent: int
+    with_events: int
+
+
+def reconcile_unknown(
+    session: Session, ref: str | int, *, requeue: bool, settled_after: timedelta = SETTLED_AFTER
+) -> Reconciled:
+    """Count a send's unknown deliveries; with `requeue`, those settled (their request older than
+    `settled_after`) and without any provider event go back to pending, to be sent again.
+
+    A delivery that got any provider event was accepted (event ingestion marks it so): never requeued.
+    One whose request is more recent may still get its events: left alone, and counted as such.
     """
     send = get_send(session, ref, for_update=True)
-    unknown = (
-        session.scalar(select(func.count()).where(Delivery.send_id == send.id, Delivery.status == "unknown"))
-        or 0
-    )
+    unknown_rows = (Delivery.send_id == send.id, Delivery.status == "unknown")
+    unknown = session.scalar(select(func.count()).where(*unknown_rows)) or 0
     if not requeue or not unknown:
-        return unknown, 0
-    unknown_in_batch = (
+        return Reconciled(unknown, 0, 0, 0)
+    heard_of = or_(
+        Delivery.event_flags != 0,
+        Delivery.outcome.is_not(None),
+        exists().where(Event.delivery_id == Delivery.id),
+    )
+    requested_before = (
+        select(DeliveryBatch.id)
+        .where(
+            DeliveryBatch.send_id == send.id,
+            Delivery.id.between(DeliveryBatch.first_id, DeliveryBatch.last_id),
+            DeliveryBatch.claimed_at <= clock.now() - settled_after,
+        )
+        .exists()
+    )
+    with_events = session.scalar(select(func.count()).where(*unknown_rows, heard_of)) or 0
+    settled = [*unknown_rows, ~heard_of, requested_before]
+    ids = list(session.scalars(select(Delivery.id).where(*settled)))
+    if ids:
+        _reopen_batches_of(session, send.id, ids)
+    requeued = 0
+    for chunk in range(0, len(ids), 1000):
+        moved = session.connection().execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[chunk : chunk + 1000]), Delivery.status == "unknown")
+            .values(status="pending", detail="requeued after reconciliation")
+        )
+        requeued += int(moved.rowcount or 0)
+    deltas: Deltas = Counter()
+    status_moved(deltas, send.id, "unknown", "pending", requeued)
+    add_counters(session, deltas)
+    if requeued and send.status in {SendStatus.SENT, SendStatus.FAILED}:
+        transition(send, SendStatus.SENDING, verb="requeue")
+    return Reconciled(unknown, requeued, unknown - requeued - with_events, with_events)
+
+
+def _reopen_batches_of(session: Session, send_id: int, delivery_ids: Sequence[int]) -> None:
+    """The done batches holding these deliveries are claimed again (only their pending rows are sent)."""
+    low, high = min(delivery_ids), max(delivery_ids)
+    session.execute(
+        update(DeliveryBatch)
+        .where(
+            DeliveryBatch.send_id == send_id,
+            DeliveryBatch.state == "done",
+            DeliveryBatch.last_id >= low,
+            DeliveryBatch.first_id <= high,
+            select(Delivery.id)
+            .where(
+                Delivery.id.in_(delivery_ids),
+                Delivery.id.between(DeliveryBatch.first_id, DeliveryBatch.last_id),
+            )
+            .exists(),
+        )
+        .values(state="pending", attempts=0, holder=None, not_before=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def retry_failed(session: Session, ref: str | int) -> tuple[Send, int]:
+    """Queue a send's failed deliveries again (once the cause of their failure is fixed); (send, how many).
+
+    A failed delivery was never accepted, so sending it again mails nobody twice. Their batches are
+    claimed again (only their pending rows are sent); the send is due again at once: a paused, sent or
+    failed send goes back to the worker.
+    """
+    send = get_send(session, ref, for_update=True)
+    failed_in_batch = (
         select(Delivery.id)
         .where(
             Delivery.send_id == send.id,
-            Delivery.status == "unknown",
+            Delivery.status == "failed",
             Delivery.id.between(DeliveryBatch.first_id, DeliveryBatch.last_id),
         )
         .exists()
     )
-    session.execute(  # their batches (done) are claimed again; only their pending rows are sent
+    session.execute(
         update(DeliveryBatch)
-        .where(DeliveryBatch.send_id == send.id, DeliveryBatch.state == "done", unknown_in_batch)
+        .where(DeliveryBatch.send_id == send.id, DeliveryBatch.state == "done", failed_in_batch)
         .values(state="pending", attempts=0, holder=None, not_before=None)
         .execution_options(synchronize_session=False)
     )
     requeued = session.connection().execute(
         update(Delivery)
-        .where(Delivery.send_id == send.id, Delivery.status == "unknown")
-        .values(status="pending", detail="requeued after reconciliation")
+        .where(Delivery.send_id == send.id, Delivery.status == "failed")
+        .values(status="pending", detail="requeued by retry-failed", attempts=0)
     )
+    count = int(requeued.rowcount or 0)
     deltas: Deltas = Counter()
-    status_moved(deltas, send.id, "unknown", "pending", requeued.rowcount)
+    status_moved(deltas, send.id, "failed", "pending", count)
     add_counters(session, deltas)
-    if send.status in {SendStatus.SENT, SendStatus.FAILED}:
-        transition(send, SendStatus.SENDING, verb="requeue")
-    return unknown, unknown
+    if count and send.status in {SendStatus.SENT, SendStatus.FAILED}:
+        transition(send, SendStatus.SENDING, verb="retry")
+    elif count and send.status == SendStatus.PAUSED:
+        send.scheduled_at = min(send.scheduled_at or clock.now(), clock.now())
+        transition(send, SendStatus.SCHEDULED, verb="retry")
+    return send, count

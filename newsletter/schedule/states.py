@@ -33,7 +33,10 @@ FINISHED = frozenset({S.SENT, S.CANCELLED, S.FAILED})
 
 
 def transition(send: Send, to: SendStatus, *, error: str | None = None, verb: str | None = None) -> None:
-    """Move `send` to state `to`, stamping times; ScheduleError (in the words of `verb`) if not allowed."""
+    """Move `send` to state `to`, stamping times; ScheduleError (in the words of `verb`) if not allowed.
+
+    `error` is kept on the send when it fails or pauses with a reason; finishing (`sent`) clears it.
+    """
     target = SendStatus(to)
     current = SendStatus(send.status) if send.status else S.DRAFT
     if target not in ALLOWED[current]:
@@ -46,7 +49,9 @@ def transition(send: Send, to: SendStatus, *, error: str | None = None, verb: st
         send.finished_at = now
     elif current in FINISHED:
         send.finished_at = None
-    if target == S.FAILED:
+    if target == S.FAILED or (target == S.PAUSED and error is not None):
         send.error = error
+    elif target == S.SENT:
+        send.error = None  # an earlier refusal or failure is over
     send.status = target.value
     send.updated_at = now

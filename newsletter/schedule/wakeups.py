@@ -8,12 +8,15 @@ coalesce=True (many missed runs of one job collapse into one), max_instances=1, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
+from typing import TypeVar
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from newsletter.db.tables import Send
@@ -21,15 +24,38 @@ from newsletter.db.tables import Send
 WAKE_FUNCTION = "newsletter.worker:wake"
 JOB_TABLE = "apscheduler_jobs"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+S = TypeVar("S", bound=BaseScheduler)
 
 
 def make_scheduler(engine: Engine) -> BackgroundScheduler:
-    """A scheduler over the shared job store in the product's database (UTC)."""
+    """A scheduler over the shared job store in the product's database (UTC); start it with `started`."""
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
     )
+
+
+def started(make: Callable[[], S], *, paused: bool = False) -> S:
+    """A scheduler from `make()`, started. Starting creates the job table when missing; two processes
+    starting at once (two `newsletter send` calls) may both try, and the second's CREATE TABLE then
+    fails: the table exists by then, so a fresh scheduler is started once more."""
+    for attempt in (1, 2, 3):
+        scheduler = make()
+        try:
+            scheduler.start(paused=paused)
+        except (OperationalError, ProgrammingError, IntegrityError) as exc:
+            if attempt == 3 or not _created_meanwhile(exc):
+                raise
+            continue
+        return scheduler
+    raise AssertionError("unreachable")
+
+
+def _created_meanwhile(error: Exception) -> bool:
+    """The job table (or its type, on PostgreSQL) was created by another process meanwhile."""
+    text = str(error).lower()
+    return "already exists" in text or "pg_type_typname_nsp_index" in text
 
 
 class _StoreOnlyScheduler(BaseScheduler):  # type: ignore[misc]
@@ -51,12 +77,14 @@ def add_wakeup(engine: Engine, send: Send) -> None:
     # The job store's own engine: shutting the store down disposes its engine, which must not be the
     # caller's (a session of it may still hold a connection).
     store_engine = create_engine(engine.url, poolclass=NullPool)
-    scheduler = _StoreOnlyScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename=JOB_TABLE)},
-        job_defaults=JOB_DEFAULTS,
-        timezone=UTC,
+    scheduler = started(
+        lambda: _StoreOnlyScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename=JOB_TABLE)},
+            job_defaults=JOB_DEFAULTS,
+            timezone=UTC,
+        ),
+        paused=True,
     )
-    scheduler.start(paused=True)
     try:
         scheduler.add_job(
             WAKE_FUNCTION,

@@ -4,33 +4,35 @@ from __future__ import annotations
 
 import pytest
 from conftest import SECRET_KEY, FrozenClock
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from support.tokens import unsubscribe_token as link_token
 
+from newsletter import clock
 from newsletter.audience.readers.tokens import TokenSigner, UnsubscribeLink
 from newsletter.errors import InvalidToken
 
 
 def test_tokens_round_trip_public_ids(signer: TokenSigner) -> None:
     assert signer.read_confirm(signer.confirm_token("sub1", "list1")) == ("sub1", "list1")
-    assert signer.read_unsubscribe(signer.unsubscribe_token("sub1", ["a", "b"])) == ("sub1", ("a", "b"))
-    assert signer.read_unsubscribe(signer.unsubscribe_token("sub1")) == ("sub1", ())
+    assert signer.read_unsubscribe(link_token(signer, "sub1", ["a", "b"])) == ("sub1", ("a", "b"))
+    assert signer.read_unsubscribe(link_token(signer, "sub1")) == ("sub1", ())
     assert signer.read_manage(signer.manage_token("sub1")) == "sub1"
 
 
 def test_tokens_are_url_safe_and_carry_no_integer_ids(signer: TokenSigner) -> None:
-    token = signer.unsubscribe_token("Xy_-AbC", ["L1"])
+    token = link_token(signer, "Xy_-AbC", ["L1"])
     assert all(ch.isalnum() or ch in "-_." for ch in token)
 
 
 def test_tampered_token_is_refused_with_a_clear_message(signer: TokenSigner) -> None:
-    token = signer.unsubscribe_token("sub1", ["list1"])
+    token = link_token(signer, "sub1", ["list1"])
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     with pytest.raises(InvalidToken, match="unsubscribe link is damaged or was not made by this newsletter"):
         signer.read_unsubscribe(tampered)
 
 
 def test_token_signed_with_another_key_is_refused(signer: TokenSigner) -> None:
-    foreign = TokenSigner("someone-else's-key").unsubscribe_token("sub1")
+    foreign = link_token(TokenSigner("someone-else's-key"), "sub1")
     with pytest.raises(InvalidToken, match="not made by this newsletter"):
         signer.read_unsubscribe(foreign)
 
@@ -47,7 +49,7 @@ def test_token_for_another_purpose_is_refused(
     signer: TokenSigner, make: str, read: str, message: str
 ) -> None:
     args = ("sub1", "list1") if make == "confirm_token" else ("sub1",)
-    token = getattr(signer, make)(*args)
+    token = link_token(signer, *args) if make == "unsubscribe_token" else getattr(signer, make)(*args)
     with pytest.raises(InvalidToken, match=message):
         getattr(signer, read)(token)
 
@@ -62,7 +64,7 @@ def test_confirm_token_expires_after_seven_days(signer: TokenSigner, frozen_cloc
 
 
 def test_unsubscribe_token_never_expires(signer: TokenSigner, frozen_clock: FrozenClock) -> None:
-    token = signer.unsubscribe_token("sub1", ["list1"])
+    token = link_token(signer, "sub1", ["list1"])
     frozen_clock.advance(days=3650)
     assert signer.read_unsubscribe(token) == ("sub1", ("list1",))
 
@@ -83,9 +85,7 @@ def test_bulk_link_tokens_are_the_ones_made_one_at_a_time_and_read_back(
 
     pairs = signer.link_tokens(people, ["list-a", "list-b"])
 
-    assert pairs == [
-        (signer.unsubscribe_token(p, ["list-a", "list-b"]), signer.manage_token(p)) for p in people
-    ]
+    assert pairs == [(link_token(signer, p, ["list-a", "list-b"]), signer.manage_token(p)) for p in people]
     for person, (unsubscribe, manage) in zip(people, pairs, strict=True):
         assert signer.read_unsubscribe(unsubscribe) == (person, ("list-a", "list-b"))
         assert signer.read_manage(manage) == person
@@ -116,7 +116,7 @@ def test_unsubscribe_tokens_carry_their_delivery_in_bulk_and_one_at_a_time(
     pairs = signer.link_tokens(people, ["list-a"], [41, None, 2**40])
 
     assert pairs == [
-        (signer.unsubscribe_token(p, ["list-a"], d), signer.manage_token(p))
+        (link_token(signer, p, ["list-a"], d), signer.manage_token(p))
         for p, d in zip(people, [41, None, 2**40], strict=True)
     ]
     assert [signer.read_unsubscribe_link(u) for u, _ in pairs] == [
@@ -148,3 +148,36 @@ def test_a_delivery_id_cannot_be_forged_or_be_anything_but_an_integer(signer: To
         signed = str(serializer.dumps({"s": "sub1", "l": [], "d": bad}))
         with pytest.raises(InvalidToken, match="unsubscribe link is damaged"):
             signer.read_unsubscribe_link(signed)
+
+
+def test_links_mailed_in_the_first_format_keep_working_for_their_purpose_only(
+    signer: TokenSigner, frozen_clock: FrozenClock
+) -> None:
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    def old(purpose: str, payload: dict[str, object]) -> str:  # exactly what version 1 signed
+        serializer = URLSafeTimedSerializer(SECRET_KEY, salt=f"newsletter.{purpose}", signer=ClockSigner)
+        return str(serializer.dumps(payload))
+
+    unsubscribe = old("unsubscribe", {"s": "sub1", "l": ["list-a"], "d": 41})
+    manage = old("manage", {"s": "sub1", "l": []})
+
+    assert signer.read_unsubscribe_link(unsubscribe) == UnsubscribeLink("sub1", ("list-a",), 41)
+    assert signer.read_manage(manage) == "sub1"
+    with pytest.raises(InvalidToken, match="this is a preferences link, not an unsubscribe link"):
+        signer.read_unsubscribe(manage)
+    frozen_clock.advance(days=366)
+    with pytest.raises(InvalidToken, match="preferences link has expired"):
+        signer.read_manage(manage)
+    assert signer.read_unsubscribe(unsubscribe) == ("sub1", ("list-a",))
+
+
+def test_tokens_made_now_carry_their_format_version_and_a_short_keyed_hash(signer: TokenSigner) -> None:
+    token = link_token(signer, "sub1", ["list-a"], 41)
+
+    payload, _stamp, signature = token.split(".")
+    assert payload.startswith("2eyJ")  # version 2, then the base64 of the JSON payload
+    assert len(signature) == 22  # 16 bytes of BLAKE2b, base64 without padding
+    assert signer.read_unsubscribe_link(token) == UnsubscribeLink("sub1", ("list-a",), 41)

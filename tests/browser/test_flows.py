@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from support.smtp_server import SmtpServer
+from support.tokens import unsubscribe_token as link_token
 from web_staff.helpers import PASSWORD, add_staff
 
 from browser.conftest import LiveApp
@@ -112,7 +113,7 @@ def test_reader_subscribes_confirms_changes_preferences_and_leaves_in_one_click(
     page.click("text=Save")
     page.wait_for_selector("text=Your preferences are saved")
 
-    token = services.tokens.unsubscribe_token(public_id)
+    token = link_token(services.tokens, public_id)
     response = page.request.post(
         f"{live_app.url}/unsubscribe/{token}",
         data="List-Unsubscribe=One-Click",

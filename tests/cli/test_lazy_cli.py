@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from newsletter.cli import COMMANDS, main
 from newsletter.cli.lazy import LazyCommand, LazyGroup
-from newsletter.cli.sends import BATCH_SIZE
+from newsletter.cli.sends import BATCH_SIZE, HEARTBEAT, REFUSALS
 from newsletter.deliver.engine.run import RunOptions
 
 HEAVY = [
@@ -106,6 +106,10 @@ def test_lists_list_loads_neither_alembic_nor_a_transport_nor_render(tmp_path: P
 
 def test_worker_batch_size_default_is_the_runners() -> None:
     assert RunOptions.batch_size == BATCH_SIZE
+
+
+def test_worker_refusal_and_heartbeat_defaults_are_the_runners() -> None:
+    assert (RunOptions.refused_batches_before_pause, RunOptions.heartbeat_seconds) == (REFUSALS, HEARTBEAT)
 
 
 def _eager_copy() -> click.Group:

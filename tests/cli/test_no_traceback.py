@@ -41,6 +41,7 @@ ARGS: dict[str, list[str]] = {
     "resume": ["1"],
     "cancel": ["1"],
     "reconcile": ["1"],
+    "retry-failed": ["1"],
     "worker": ["--once", "--quiet"],
     "report": ["1"],
     "serve": ["--host", "127.0.0.1", "--port", "9"],

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.fixtures import sendgrid_recorder, smtp_server
+from support.fixtures import prism_url, sendgrid_recorder, smtp_server
 from support.sleeps import sleeps
 
 from .helpers import Workers, workers
 
-__all__ = ["sendgrid_recorder", "sleeps", "smtp_server", "worker_processes"]
+__all__ = ["prism_url", "sendgrid_recorder", "sleeps", "smtp_server", "worker_processes"]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from support.sendgrid_recorder import SendGridRecorder
 from support.smtp_server import SmtpServer
+from support.tokens import unsubscribe_token as link_token
 
 from newsletter import clock, services
 from newsletter.audience.people.lists import get_list
@@ -51,7 +52,7 @@ def unsubscribe_token(session: Session, signer: TokenSigner, email: str) -> str:
     """The one-click token in the footer of an earlier issue this reader got."""
     public_id = session.scalar(select(Subscriber.public_id).where(Subscriber.email == email))
     assert public_id is not None
-    return signer.unsubscribe_token(public_id, [get_list(session, "daily-brief").public_id])
+    return link_token(signer, public_id, [get_list(session, "daily-brief").public_id])
 
 
 def test_who_left_after_scheduling_but_before_their_batch_was_claimed_is_not_mailed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import FrozenClock
 from support import samples
+from support.tokens import unsubscribe_token as link_token
 
 from newsletter.audience.readers.tokens import TokenSigner
 from newsletter.deliver.engine.values import LinkMaker
@@ -24,7 +25,7 @@ def test_links_are_the_tokens_the_signer_makes_and_reads(
         "last_name": "Lee",
         "name": "Ann Lee",
         "email": "ann@example.org",
-        "unsubscribe_url": f"{base}/unsubscribe/{signer.unsubscribe_token('pub-ann', ['list-a', 'list-b'])}",
+        "unsubscribe_url": f"{base}/unsubscribe/{link_token(signer, 'pub-ann', ['list-a', 'list-b'])}",
         "manage_url": f"{base}/preferences/{signer.manage_token('pub-ann')}",
         "view_url": f"{base}/archive/2026-11-20-test",
     }

@@ -140,7 +140,9 @@ def test_killed_after_claiming_before_the_request_was_taken_reconcile_sends_thos
     } == missing
 
     monkeypatch.chdir(tmp_path)
-    reconcile = CliRunner().invoke(main, ["reconcile", str(send_id), "--requeue-unknown"], env=env)
+    reconcile = CliRunner().invoke(
+        main, ["reconcile", str(send_id), "--requeue-unknown", "--settled-hours", "0"], env=env
+    )
     assert reconcile.exit_code == 0, reconcile.output
     assert reconcile.stdout.strip() == f"{BATCH} unknown; {BATCH} queued again"
     assert counts(session_factory, send_id) == {"accepted": READERS - BATCH, "pending": BATCH}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import clock
 from newsletter.db.counters import Deltas, add_counters, status_added
-from newsletter.db.tables import Delivery, Send
+from newsletter.db.tables import Delivery, DeliveryBatch, Send
 from newsletter.events.sendgrid_webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 _ids = itertools.count(1)
@@ -82,9 +82,11 @@ def make_send(
     *,
     status: str = "accepted",
     statuses: dict[int, str] | None = None,
+    batched: bool = False,
 ) -> tuple[int, list[tuple[int, int, str]]]:
     """A sent send with one delivery per address (status, or statuses[i]), its status counters as sending
-    would have left them; returns (send_id, deliveries)."""
+    would have left them (with `batched`, also the done batch its rows were sent in); returns (send_id,
+    deliveries)."""
     now = clock.now()
     send = Send(
         issue_slug="2026-11-20-walking",
@@ -123,5 +125,12 @@ def make_send(
         select(Delivery.id, Delivery.email).where(Delivery.send_id == send.id).order_by(Delivery.id)
     )
     deliveries = [(delivery_id, send.id, email) for delivery_id, email in ids]
+    if batched and deliveries:
+        session.add(
+            DeliveryBatch(
+                send_id=send.id, first_id=deliveries[0][0], last_id=deliveries[-1][0], size=len(deliveries),
+                state="done", attempts=1, claimed_at=now,
+            )
+        )  # fmt: skip
     session.commit()
     return send.id, deliveries

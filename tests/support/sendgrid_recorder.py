@@ -88,6 +88,7 @@ class RecordedRequest:
 class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     script: list[Reply] = field(default_factory=list)
+    otherwise: Reply | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -146,6 +147,11 @@ class SendGridRecorder:
         with self._state.lock:
             self._state.script.extend(replies)
 
+    def answer_every_request(self, reply: Reply | None) -> None:
+        """Answer every mail/send request not scripted with `reply` (None: accept again)."""
+        with self._state.lock:
+            self._state.otherwise = reply
+
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every mail/send request received, in order, whatever was answered."""
@@ -170,7 +176,9 @@ class SendGridRecorder:
 
     def _next_reply(self) -> Reply:
         with self._state.lock:
-            return self._state.script.pop(0) if self._state.script else accept()
+            if self._state.script:
+                return self._state.script.pop(0)
+            return self._state.otherwise or accept()
 
     def _record(self, request: RecordedRequest) -> None:
         with self._state.lock:

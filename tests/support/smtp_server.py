@@ -150,7 +150,8 @@ class _Controller(Controller):
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1:<free port>; `tls="starttls"|"implicit"` needs `tls_files`; AUTH if `login`."""
+    """aiosmtpd on 127.0.0.1:<free port>; `tls="starttls"|"implicit"` needs `tls_files`; AUTH if `login`;
+    `smtputf8`: the server offers SMTPUTF8 (non-ASCII local parts), as aiosmtpd does not by default."""
 
     def __init__(
         self,
@@ -158,6 +159,7 @@ class SmtpServer:
         tls: str | None = None,
         tls_files: TlsFiles | None = None,
         login: tuple[str, str] | None = None,
+        smtputf8: bool = False,
     ) -> None:
         if tls and tls_files is None:
             raise ValueError("TLS needs tls_files")
@@ -165,7 +167,7 @@ class SmtpServer:
         self.tls = tls
         self.login = login
         self._handler = _Handler()
-        kwargs: dict[str, Any] = {"server_hostname": "localhost"}
+        kwargs: dict[str, Any] = {"server_hostname": "localhost", "enable_SMTPUTF8": smtputf8}
         if tls == "starttls" and tls_files:
             kwargs.update(tls_context=tls_files.server_context(), require_starttls=True)
         elif tls == "implicit" and tls_files:

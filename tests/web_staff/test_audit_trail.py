@@ -78,9 +78,9 @@ def test_every_staff_action_is_in_the_audit_log_with_who_when_what_and_where(
     for verb in ("pause", "resume", "cancel"):
         _cli(verb, cli_send)
     with session_factory() as session:
-        unknown_send, _ = make_send(session, ["u@example.org"], statuses={0: "unknown"})
+        unknown_send, _ = make_send(session, ["u@example.org"], statuses={0: "unknown"}, batched=True)
         session.commit()
-    _cli("reconcile", str(unknown_send), "--requeue-unknown")
+    _cli("reconcile", str(unknown_send), "--requeue-unknown", "--settled-hours", "0")
     _cli("send", str(ISSUE_FILE), "--test-to", "t@example.org")
     Path("more.csv").write_text("email\nmore@example.org\n", encoding="utf-8")
     _cli("subscribers", "import", "more.csv", "--list", "e-Alert", "--quiet")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import starmap
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Update, func, insert, literal, or_, select, update
@@ -41,6 +40,25 @@ def holder_is_dead(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+HEARTBEAT_PREFIX = "worker:"
+
+
+def heartbeat_name(worker_id: str) -> str:
+    """The lease row that is `worker_id`'s heartbeat."""
+    return HEARTBEAT_PREFIX + worker_id
+
+
+def expired_heartbeats(session: Session, holders: Collection[str]) -> set[str]:
+    """Which of `holders` have a heartbeat that ran out: they stopped beating, so they are dead."""
+    names = {heartbeat_name(holder): holder for holder in holders if holder}
+    if not names:
+        return set()
+    expired = session.scalars(
+        select(WorkerLease.name).where(WorkerLease.name.in_(names), WorkerLease.expires_at < clock.now())
+    )
+    return {names[name] for name in expired}
 
 
 def acquire_lease(session: Session, name: str, holder: str, seconds: float) -> bool:
@@ -154,7 +172,8 @@ def recover_stale(
     re-sent), counted in `deltas`. Returns how many batches it recovered.
 
     With `exclusive` (we hold the send's lease) every other holder's claim is stale; otherwise a claim
-    is stale when older than `stale_before` or its holder is a dead process on this host.
+    is stale when its holder's heartbeat ran out (`engine/heartbeat.py`), when it is older than
+    `stale_before`, or when its holder is a dead process on this host.
     """
     query = select(
         DeliveryBatch.id,
@@ -170,12 +189,15 @@ def recover_stale(
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
+    held = session.execute(query).all()
+    stopped_beating = expired_heartbeats(session, {row.holder for row in held if row.holder})
     stale = [
         row
-        for row in session.execute(query).all()
+        for row in held
         if exclusive
         or row.claimed_at is None
         or row.claimed_at < stale_before
+        or row.holder in stopped_beating
         or holder_is_dead(row.holder or "")
     ]
     claimed_ahead = [row.id for row in stale if row.state == "claimed"]
@@ -291,34 +313,3 @@ def take_first_due(
         .returning(DeliveryBatch.id, DeliveryBatch.first_id, DeliveryBatch.last_id, DeliveryBatch.attempts)
         .execution_options(synchronize_session=False)
     )
-
-
-def claim_batch(
-    session: Session, send_id: int, me: str, *, list_ids: Sequence[int] | None = None
-) -> ClaimedBatch | None:
-    """Take the send's first due pending batch for `me` and read its pending rows; None when none is due.
-
-    PostgreSQL locks the batch row FOR UPDATE SKIP LOCKED, so concurrent workers take different
-    batches without waiting on each other. With `list_ids`, each row's `mailable` says whether its
-    subscriber may still be mailed on those lists (unsubscribed, suppressed or erased since
-    scheduling: not), read in the same query as its data. The caller commits before sending.
-    """
-    now = clock.now()
-    postgres = is_postgres(session)
-    take = take_first_due(send_id, me, state="sending", now=now, skip_locked=postgres)
-    taken = session.connection().execute(take).first()
-    if taken is None:
-        return None
-    batch_id, first_id, last_id, attempts = taken
-    rows = (
-        session.connection()
-        .execute(
-            select(*claimed_columns(list_ids))
-            .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(in_batch(send_id, first_id, last_id), Delivery.status == "pending")
-            .order_by(Delivery.id)
-        )
-        .all()
-    )
-    claimed = list(starmap(Claimed, rows))
-    return ClaimedBatch(batch_id, send_id, first_id, last_id, attempts, claimed)

@@ -1,4 +1,7 @@
-"""Keeping the cycle collector off the long-lived heap while sends run (shared by concurrent runs)."""
+"""Keeping the cycle collector off the long-lived heap while a worker process runs sends (`heap_frozen`).
+
+Used by the worker only (`worker.run_due`), never by the web process: freezing is process-wide.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ def heap_frozen() -> AbstractContextManager[None]:
 
     Each batch makes some ten thousand short-lived dicts and lists, so collections come often, and
     each full one walked the whole long-lived heap: a fifth of a send's time. The first run in collects
-    once, freezes what is left (`gc.freeze`) and collects the young less often; the last run out (a web
-    process may run test sends on several threads) puts everything back as it was.
+    once, freezes what is left (`gc.freeze`) and collects the young less often; the last run out puts
+    everything back as it was. Process-wide: only the worker process (`worker.run_due`) uses it.
     """
     return _FREEZER.frozen()

@@ -1,15 +1,11 @@
-"""PostgreSQL's claim line: one batch's outcomes, the next batch's hand-over and the claim after it,
-sent down one pipelined connection that the server works through while the worker builds a request.
+"""PostgreSQL's claim line: a batch's marks, the next batch's hand-over and the claim after it, sent
+down one pipelined connection that the server works through while the worker builds a request.
 
-A worker holds one batch `claimed` ahead (held, rows read, nothing sent). Per round:
-`submit` sends, without waiting, the previous batch's marks, the upcoming batch's `claimed → sending`
-(only if this worker still holds it and the send is still sending) and the claim of the batch after
-it; the caller then builds the upcoming request; `collect` commits and reads the answers. Only a
-batch whose hand-over committed may be sent, so a crash never leaves an unsent batch looking sent
-(it stays `claimed`: recovery puts it back to pending) nor a sent one looking unsent.
-
-Marks count their moves in the send's status counters in the same statement (data-modifying CTEs
-feeding the counters' upsert), so nothing waits for row counts; statements are compiled once per shape.
+The round is the one `engine/line.py` describes; here it is one round trip. A batch's marks are one
+statement (its exceptions through `unnest` and its common outcome by id range as data-modifying
+CTEs, whose RETURNING feeds the status counters' upsert), so nothing waits for row counts. Every
+statement of a round has a fixed shape compiled once when the line is made (public SQLAlchemy API:
+`compile`, `construct_expanded_state`); only rare extra writes (skips) are compiled when they come.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import starmap
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from psycopg import Connection as PgConnection
@@ -28,10 +24,15 @@ from psycopg import Cursor as PgCursor
 from psycopg import Pipeline
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CompoundSelect,
+    DateTime,
     Engine,
     Select,
+    String,
+    Text,
     Update,
+    all_,
     and_,
     bindparam,
     cast,
@@ -42,8 +43,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy.dialects.postgresql import ARRAY, Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
@@ -58,18 +60,10 @@ from newsletter.deliver.engine.claims import (
     take_first_due,
     unclaim,
 )
-from newsletter.deliver.engine.marks import MARKED_COLUMNS, STILL_PENDING, Parameters, Write
+from newsletter.deliver.engine.line import HANDED_OVER_FROM, Collected
+from newsletter.deliver.engine.marks import STILL_PENDING, BatchMarks, Parameters, Write
 
-_MAX_SHAPES = 64
-"""Compiled statement shapes a claim line keeps (a send uses a handful)."""
-
-
-class Collected(NamedTuple):
-    """What a round committed: whether the upcoming batch may be sent, the next claim, the send's status."""
-
-    handed_over: bool
-    claimed: ClaimedBatch | None
-    status: str
+Compiled = tuple[str, SQLCompiler]
 
 
 @dataclass
@@ -79,7 +73,7 @@ class _Round:
     status: PgCursor[Any]
 
 
-class ClaimLine:
+class PipelinedLine:
     """One worker's pipelined connection for one send (PostgreSQL only); a context manager.
 
     Leaving it puts any batch still claimed ahead by this worker back to pending.
@@ -97,22 +91,23 @@ class ClaimLine:
             .where(
                 DeliveryBatch.id == bindparam("batch_id", None),
                 DeliveryBatch.holder == me,
-                DeliveryBatch.state == "claimed",
+                DeliveryBatch.state.in_(HANDED_OVER_FROM),
                 sending,
             )
             .values(state="sending", claimed_at=bindparam("now", None))
         )
         self._claim_sql = self._sql(_claim(send_id, me, list_ids, sending))
         self._status_sql = self._sql(select(Send.status).where(Send.id == send_id))
-        first_to_last = in_batch(send_id, bindparam("first_id", None), bindparam("last_id", None))
-        self._mark_whole_batch_sql = self._sql(
-            _counted(
-                send_id,
-                [
-                    update(Delivery)
-                    .where(first_to_last, STILL_PENDING)
-                    .values({column: bindparam(column, None) for column in MARKED_COLUMNS})
-                ],
+        self._marks_sql = self._sql(_counted(send_id, _mark_statements(send_id)))
+        self._settle_sql = self._sql(
+            update(DeliveryBatch)
+            .where(DeliveryBatch.id == bindparam("batch_id", None))
+            .values(
+                holder=None,
+                state=bindparam("state", None),
+                not_before=func.coalesce(
+                    bindparam("not_before", None, type_=DateTime(timezone=True)), DeliveryBatch.not_before
+                ),
             )
         )
         self._release_sql = self._sql(
@@ -120,36 +115,61 @@ class ClaimLine:
                 DeliveryBatch.send_id == send_id, DeliveryBatch.holder == me, DeliveryBatch.state == "claimed"
             )
         )
+        self._raw: PoolProxiedConnection | None = None
         self._pg: PgConnection[Any] | None = None
         self._pipeline: Pipeline | None = None
-        self._compiled: dict[tuple[Any, tuple[str, ...]], tuple[str, SQLCompiler]] = {}
 
-    def __enter__(self) -> ClaimLine:
+    def __enter__(self) -> PipelinedLine:
         raw = self._engine.raw_connection()
-        self._stack.callback(raw.close)
+        self._raw = raw
         connection = raw.driver_connection
         if not isinstance(connection, PgConnection):
+            raw.close()
             raise TypeError("the claim line needs a psycopg (PostgreSQL) connection")
         self._pg = connection
-        self._pipeline = self._stack.enter_context(connection.pipeline())
+        try:
+            self._pipeline = self._stack.enter_context(connection.pipeline())
+        except BaseException:
+            raw.invalidate()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
+        broken = False
         try:
             if self._pg is not None and not self._pg.closed:
                 self._round = None
                 self._pg.rollback()  # a round left uncollected (an exception between submit and collect)
                 self.release()
         except psycopg.Error:
-            pass  # the connection is gone: recovery puts the claimed batch back (it is stale)
+            broken = True  # the connection is gone: recovery puts the claimed batch back (it is stale)
         finally:
             self._pg = self._pipeline = None
-            self._stack.close()
+            try:
+                self._stack.close()
+            except psycopg.Error:
+                broken = True
+            if self._raw is not None:
+                raw, self._raw = self._raw, None
+                if broken:
+                    raw.invalidate()  # never back into the pool
+                else:
+                    raw.close()
 
-    def submit(self, writes: Sequence[Write], *, hand_over: int | None, claim: bool, now: datetime) -> None:
-        """Send `writes`, the hand-over of batch `hand_over` and (with `claim`) the next claim; no waiting."""
+    def submit(
+        self,
+        marks: BatchMarks | None,
+        writes: Sequence[Write],
+        *,
+        hand_over: int | None,
+        claim: bool,
+        now: datetime,
+    ) -> None:
+        """Send the round down the pipeline; no waiting."""
         if self._round is not None:
             raise RuntimeError("collect() the previous round first")
+        if marks is not None:
+            self._mark(marks)
         self._count_moves([write for write in writes if write.moves_to is not None])
         for write in writes:
             if write.moves_to is None:
@@ -174,21 +194,52 @@ class ClaimLine:
         status_row = round_.status.fetchone()
         return Collected(handed_over, claimed, status_row[0] if status_row else "")
 
+    def release(self) -> None:
+        """Put this worker's batches claimed ahead back to pending (committed)."""
+        connection = self._connection()
+        self._run(self._release_sql, {})
+        connection.commit()
+
+    def _mark(self, marks: BatchMarks) -> None:
+        """The batch's marks and their counters in one statement, then the batch settled."""
+        columns: tuple[list[Any], ...] = ([], [], [], [], [])
+        for delivery_id, values in marks.exceptions:
+            for column, value in zip(columns, (delivery_id, *values), strict=True):
+                column.append(value)
+        common = marks.common or (None, None, None, None)
+        ids, statuses, details, sent_ats, message_ids = columns
+        self._run(
+            self._marks_sql,
+            {
+                "ids": ids,
+                "statuses": statuses,
+                "details": details,
+                "sent_ats": sent_ats,
+                "message_ids": message_ids,
+                "whole": marks.common is not None,
+                "first_id": marks.first_id,
+                "last_id": marks.last_id,
+                "status": common[0],
+                "detail": common[1],
+                "sent_at": common[2],
+                "message_id": common[3],
+                "attempts": marks.attempts,
+            },
+        )
+        if marks.settles:
+            state = "done" if marks.retry_at is None else "pending"
+            self._run(
+                self._settle_sql, {"batch_id": marks.batch_id, "state": state, "not_before": marks.retry_at}
+            )
+
     def _count_moves(self, writes: Sequence[Write]) -> None:
         """Run the writes that move rows from pending and add their moves to the send's status counters.
 
-        Usually one statement: the UPDATEs as data-modifying CTEs whose RETURNING feeds the counters'
-        upsert, so nothing waits. Rows with values of their own (an executemany) cannot be a CTE: then
-        the writes run, the pipeline syncs for their row counts, and the counts go in one upsert.
-        Either way the counter rows are written once, in key order (no deadlock between workers).
+        One statement when none has values of its own (the UPDATEs as data-modifying CTEs feeding the
+        counters' upsert); otherwise they run, the pipeline syncs for their row counts, and the counts go
+        in one upsert. Either way the counter rows are written once, in key order (no deadlock).
         """
         if not writes:
-            return
-        if (
-            len(writes) == 1 and (whole := writes[0].whole_batch) is not None
-        ):  # the usual round: one statement
-            params = {"first_id": whole.first_id, "last_id": whole.last_id, **whole.values}
-            self._run(self._mark_whole_batch_sql, params)
             return
         if all(write.parameters is None for write in writes):
             self._execute(_counted(self._send_id, [write.statement for write in writes]), None)
@@ -206,12 +257,6 @@ class ClaimLine:
             raise RuntimeError("the claim line is not open")
         self._pipeline.sync()
 
-    def release(self) -> None:
-        """Put this worker's batches claimed ahead back to pending (committed)."""
-        connection = self._connection()
-        self._run(self._release_sql, {})
-        connection.commit()
-
     # -- statements
 
     def _connection(self) -> PgConnection[Any]:
@@ -219,53 +264,79 @@ class ClaimLine:
             raise RuntimeError("the claim line is not open")
         return self._pg
 
-    def _sql(
-        self, statement: ClauseElement, keys: Sequence[str] | None = None, cache_key: Any = None
-    ) -> tuple[str, SQLCompiler]:
-        """`statement` compiled for psycopg; its own constants come from `construct_expanded_state`."""
-        compiled = statement.compile(dialect=self._engine.dialect, column_keys=keys, cache_key=cache_key)
+    def _sql(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> Compiled:
+        """`statement` compiled for psycopg (once, for the statements of every round)."""
+        compiled = statement.compile(dialect=self._engine.dialect, column_keys=keys)
         if not isinstance(compiled, SQLCompiler):
             raise TypeError(f"not a SQL statement: {statement!r}")
         return str(compiled), compiled
 
     def _execute(self, statement: ClauseElement, parameters: Parameters) -> PgCursor[Any]:
-        """Run a Core statement on the pipelined connection (its values bound by psycopg, not SQLAlchemy).
-
-        Statements of the same shape (every batch's marks) are compiled once, as SQLAlchemy's own
-        compiled cache does: by the statement's cache key, its literal values extracted per call.
-        """
+        """Run a one-off Core statement on the pipelined connection, compiled now (rare: skips, and
+        settling a batch with nothing left to send)."""
         rows = parameters if isinstance(parameters, list) else None
         keys = list(rows[0]) if rows else (list(parameters) if isinstance(parameters, dict) else None)
-        sql, compiled, extracted = self._cached(statement, keys)
+        sql, compiled = self._sql(statement, keys)
         cursor = self._connection().cursor()
         if rows is not None:
-            values = [compiled.construct_params(row, extracted_parameters=extracted) for row in rows]
-            cursor.executemany(sql, values)
+            cursor.executemany(sql, [compiled.construct_params(row) for row in rows])
         else:
-            single = parameters if isinstance(parameters, dict) else None
-            cursor.execute(sql, compiled.construct_params(single, extracted_parameters=extracted))
+            state = compiled.construct_expanded_state(parameters if isinstance(parameters, dict) else None)
+            cursor.execute(state.statement, state.parameters)
         return cursor
 
-    def _cached(
-        self, statement: ClauseElement, keys: Sequence[str] | None
-    ) -> tuple[str, SQLCompiler, Sequence[BindParameter[Any]] | None]:
-        cache_key = statement._generate_cache_key()
-        if cache_key is None:  # not cacheable: compile it each time
-            return (*self._sql(statement, keys), None)
-        entry = (cache_key.key, tuple(keys or ()))
-        hit = self._compiled.get(entry)
-        if hit is None:
-            if len(self._compiled) >= _MAX_SHAPES:
-                self._compiled.clear()
-            hit = self._compiled[entry] = self._sql(statement, keys, cache_key)
-        return (*hit, cache_key.bindparams)
-
-    def _run(self, statement: tuple[str, SQLCompiler], params: dict[str, Any]) -> PgCursor[Any]:
+    def _run(self, statement: Compiled, params: dict[str, Any]) -> PgCursor[Any]:
         _sql, compiled = statement
         state = compiled.construct_expanded_state(params)
         cursor = self._connection().cursor()
         cursor.execute(state.statement, state.parameters)
         return cursor
+
+
+def _mark_statements(send_id: int) -> list[Update]:
+    """A batch's marks as two UPDATEs with bind parameters: the exceptions, one row each (arrays zipped
+    by `unnest`), and the common outcome for the rest of the batch's pending rows (when `whole`)."""
+    ids = cast(bindparam("ids", None), ARRAY(BigInteger))
+    given = (
+        func.unnest(
+            ids,
+            cast(bindparam("statuses", None), ARRAY(String)),
+            cast(bindparam("details", None), ARRAY(Text)),
+            cast(bindparam("sent_ats", None), ARRAY(DateTime(timezone=True))),
+            cast(bindparam("message_ids", None), ARRAY(String)),
+        )
+        .table_valued("id", "status", "detail", "sent_at", "message_id")
+        .render_derived(name="given")
+    )
+    attempts: BindParameter[Any] = bindparam("attempts", None)
+    own = (
+        update(Delivery)
+        .where(Delivery.id == given.c.id, STILL_PENDING)
+        .values(
+            status=given.c.status,
+            detail=given.c.detail,
+            sent_at=given.c.sent_at,
+            provider_message_id=given.c.message_id,
+            attempts=attempts,
+        )
+    )
+    rest = (
+        update(Delivery)
+        .where(
+            bindparam("whole", None, type_=Boolean),
+            in_batch(send_id, bindparam("first_id", None), bindparam("last_id", None)),
+            STILL_PENDING,
+            Delivery.id != all_(ids),
+        )
+        .values(
+            status=bindparam("status", None),
+            detail=bindparam("detail", None),
+            sent_at=bindparam("sent_at", None, type_=DateTime(timezone=True)),
+            provider_message_id=bindparam("message_id", None),
+            attempts=attempts,
+        )
+    )
+    return [own, rest]
 
 
 def _claim(send_id: int, me: str, list_ids: Sequence[int] | None, sending: Any) -> ClauseElement:
@@ -342,4 +413,4 @@ def _delivery_columns(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, ..
             yield row[4:]
 
 
-__all__ = ["ClaimLine", "Collected"]
+__all__ = ["PipelinedLine"]

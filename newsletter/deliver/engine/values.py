@@ -1,7 +1,7 @@
 """Each recipient's merge values: name parts, address and signed unsubscribe / manage / view links.
 
-Signing two links per recipient is most of the per-recipient cost of a send, so a batch's links are
-signed together by `TokenSigner.link_tokens` (the key derived once, one timestamp per batch). Each
+Two signed links per recipient: a batch's are made together by `TokenSigner.link_tokens` (one keyed
+BLAKE2b call per link, one timestamp per batch). Each
 unsubscribe token names its delivery, so an unsubscribe through it counts in that send's report.
 """
 

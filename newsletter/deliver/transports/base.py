@@ -47,19 +47,30 @@ class OutgoingBatch:
 
 
 class DeliveryResult(NamedTuple):
-    """What happened to one envelope; `detail` keeps the provider's words."""
+    """What happened to one envelope; `detail` keeps the provider's words.
+
+    `refused`: the provider refused the whole request, not this recipient (HTTP 4xx other than 429,
+    connection refused, unknown host): the runner pauses a send whose batches keep being refused.
+    """
 
     delivery_id: int
     outcome: Outcome
     provider_message_id: str | None = None
     detail: str = ""
+    refused: bool = False
 
 
 class Transport(Protocol):
-    """The one way messages leave the system."""
+    """The one way messages leave the system, and what it can do.
+
+    `max_batch_size`: recipients per request at most. `idempotent`: sending a batch again is harmless
+    (the outbox rewrites its files), so a batch a dead worker left in flight is simply sent again
+    instead of being marked unknown.
+    """
 
     name: str
     max_batch_size: int
+    idempotent: bool
 
     def send_batch(self, batch: OutgoingBatch) -> list[DeliveryResult]:
         """One result per envelope, in the same order; delivery problems are results, not exceptions.
@@ -72,6 +83,12 @@ class Transport(Protocol):
         """Send one finished message now (a confirmation email); DeliveryError unless it was accepted."""
         ...
 
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """`batch` made ready to send with nothing sent yet (the work a runner does while its claim
+        commits); calling the result sends it and answers as `send_batch` does. A transport with
+        nothing to prepare returns `send_later(self, batch)`."""
+        ...
+
     def close(self) -> None:
         """Release connections; the transport may be used again afterwards."""
         ...
@@ -81,16 +98,9 @@ Request = Callable[[], list[DeliveryResult]]
 """A batch made ready to go: calling it sends it and answers as `Transport.send_batch` does."""
 
 
-def prepared(transport: Transport, batch: OutgoingBatch) -> Request:
-    """`batch` made ready to send, with nothing sent yet: the work a runner may do before its claim commits.
-
-    A transport with `prepare_batch(batch) -> Request` builds its requests there (SendGrid: the
-    payloads); any other one does all its work when the request is called.
-    """
-    prepare: Callable[[OutgoingBatch], Request] | None = getattr(transport, "prepare_batch", None)
-    if prepare is None:
-        return partial(transport.send_batch, batch)
-    return prepare(batch)
+def send_later(transport: Transport, batch: OutgoingBatch) -> Request:
+    """A request that does all of the transport's work when called."""
+    return partial(transport.send_batch, batch)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -113,7 +123,7 @@ def required_values(rendered: RenderedIssue) -> frozenset[str]:
 def missing_values(required: frozenset[str], envelope: Envelope) -> str | None:
     """A message naming the links this envelope lacks, or None when it can be sent."""
     values = envelope.values
-    if all(values.get(name) for name in required):
+    if all(map(values.get, required)):
         return None
     missing = sorted(name for name in required if not values.get(name))
     return f"not sent: merge values missing {', '.join(missing)}"
@@ -140,9 +150,11 @@ def same_outcome(
     outcome: Outcome,
     detail: str = "",
     provider_message_id: str | None = None,
+    *,
+    refused: bool = False,
 ) -> list[DeliveryResult]:
     """One identical result for each envelope (a whole request's verdict)."""
-    return [DeliveryResult(e.delivery_id, outcome, provider_message_id, detail) for e in envelopes]
+    return [DeliveryResult(e.delivery_id, outcome, provider_message_id, detail, refused) for e in envelopes]
 
 
 def recipient_message(

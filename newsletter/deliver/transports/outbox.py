@@ -15,9 +15,11 @@ from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     OutgoingBatch,
+    Request,
     missing_values,
     recipient_message,
     required_values,
+    send_later,
 )
 from newsletter.errors import DeliveryError, RenderError
 
@@ -67,6 +69,10 @@ class OutboxTransport:
             write_atomically(path, message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
         except OSError as exc:
             raise DeliveryError(f"cannot write {path}: {exc}", retryable=True) from None
+
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """Nothing to prepare: the request does all the work."""
+        return send_later(self, batch)
 
     def close(self) -> None:
         """Nothing to release."""

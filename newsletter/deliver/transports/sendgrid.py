@@ -18,6 +18,7 @@ from python_http_client.exceptions import HTTPError as ApiHTTPError
 from sendgrid import SendGridAPIClient
 
 from newsletter import clock
+from newsletter.deliver.transports.addresses import wire_address
 from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
@@ -75,6 +76,8 @@ class QuietBytes(bytes):
         return f"<{len(self):,} bytes>"
 
 
+_NO_UTF8 = "SendGrid accepts only ASCII local parts"
+
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts, resets are OSErrors
 _CONFIG_STATUSES = {401, 403}  # bad key, no permission: the whole send fails once, rows stay pending
 
@@ -123,6 +126,8 @@ class _Verdict:
     detail: str = ""
     message_id: str | None = None
     wait: float | None = None
+    request_refused: bool = False
+    """The provider refused the request itself (4xx other than 429 and 401/403, nothing listening)."""
 
 
 class SendGridTransport:
@@ -130,6 +135,7 @@ class SendGridTransport:
 
     name = "sendgrid"
     max_batch_size = 1000
+    idempotent = False
 
     def __init__(
         self,
@@ -169,11 +175,15 @@ class SendGridTransport:
         results: list[DeliveryResult | None] = [None] * len(batch.envelopes)
         sendable: list[tuple[int, Envelope]] = []
         for index, envelope in enumerate(batch.envelopes):
-            problem = missing_values(required, envelope)
+            wire = wire_address(envelope.email, utf8_local_parts=False, why_not=_NO_UTF8)
+            problem = missing_values(required, envelope) or wire.refusal
             if problem:
                 results[index] = DeliveryResult(envelope.delivery_id, "failed", detail=problem)
             else:
-                sendable.append((index, envelope))
+                on_wire = (
+                    envelope if wire.address == envelope.email else envelope._replace(email=wire.address)
+                )
+                sendable.append((index, on_wire))
         marked = mark_issue(batch)
         requests = [
             (chunk, self._body(batch, marked, [envelope for _, envelope in chunk]))
@@ -201,7 +211,9 @@ class SendGridTransport:
         if verdict.outcome == "refused":
             raise ProviderRefused(f"SendGrid refused the API key or its permissions: {verdict.detail}")
         outcome: Outcome = "retry" if verdict.outcome == "again" else verdict.outcome
-        return same_outcome(envelopes, outcome, verdict.detail, verdict.message_id)
+        return same_outcome(
+            envelopes, outcome, verdict.detail, verdict.message_id, refused=verdict.request_refused
+        )
 
     def _post_with_retries(self, body: RequestBody) -> _Verdict:
         verdict = _Verdict("again")
@@ -212,14 +224,15 @@ class SendGridTransport:
             if attempt < self._max_attempts:
                 wait = verdict.wait if verdict.wait is not None else self._backoff(attempt)
                 self._sleep(wait)
-        return _Verdict("retry", f"{verdict.detail} (gave up after {self._max_attempts} attempts)")
+        detail = f"{verdict.detail} (gave up after {self._max_attempts} attempts)"
+        return _Verdict("retry", detail, request_refused=verdict.request_refused)
 
     def _attempt(self, body: RequestBody) -> _Verdict:
         try:
             reply = self._call("post", "mail/send", body)
         except _NETWORK_ERRORS as exc:
             if _never_sent(exc):
-                return _Verdict("again", f"not sent: {_exc_text(exc)}")
+                return _Verdict("again", f"not sent: {_exc_text(exc)}", request_refused=True)
             return _Verdict("unknown", f"outcome unknown: {_exc_text(exc)}")
         return self._judge(reply)
 
@@ -232,7 +245,7 @@ class SendGridTransport:
             return _Verdict("again", reply.describe())
         if reply.status in _CONFIG_STATUSES:
             return _Verdict("refused", reply.describe())
-        return _Verdict("failed", reply.describe())
+        return _Verdict("failed", reply.describe(), request_refused=400 <= reply.status < 500)
 
     def _rate_limit_wait(self, reply: ApiReply) -> float | None:
         try:

@@ -1,6 +1,8 @@
 """The SendGrid v3 mail/send body for one batch: plain dicts, merge tokens as substitution keys.
 
-Two markings of the issue: one key per token per part (HTML values escaped), and a compact one with one
+The body is plain dicts serialised by orjson in one C call per request (a body serialised from
+pre-made byte pieces and each value's own `orjson.dumps` measured several times slower). Two markings
+of the issue: one key per token per part (HTML values escaped), and a compact one with one
 key per distinct token across subject, text and HTML (values raw). A request uses the compact one when
 escaping changes none of its recipients' HTML values (links and most names): each link is then carried
 once per recipient instead of once per part, which makes the body about a third smaller.
@@ -157,24 +159,10 @@ def categories(batch: OutgoingBatch) -> list[str]:
     return list(dict.fromkeys([*batch.publication.sendgrid.categories, *batch.categories]))
 
 
-def build_payload(
-    batch: OutgoingBatch,
-    envelopes: Sequence[Envelope],
-    *,
-    marked: MarkedIssue | None = None,
-    sandbox: bool = False,
-) -> dict[str, Any]:
-    """The mail/send body for these envelopes (at most 1000) of the batch."""
-    marked = marked or mark_issue(batch)
+def _message(batch: OutgoingBatch, parts: SharedKeys | MarkedIssue, sandbox: bool) -> dict[str, Any]:
+    """Everything of a body but its personalizations."""
     sender = batch.publication.sender
-    people = shared_personalizations(batch, marked.shared, envelopes) if marked.shared else None
-    parts: SharedKeys | MarkedIssue = marked
-    if people is not None and marked.shared is not None:
-        parts = marked.shared
-    else:
-        people = personalizations(batch, marked, envelopes)
     payload: dict[str, Any] = {
-        "personalizations": people,
         "from": {"email": sender.email, "name": sender.name},
         "subject": parts.subject,
         "content": [
@@ -217,3 +205,21 @@ def message_payload(message: EmailMessage) -> dict[str, Any]:
     if reply_to := message["Reply-To"]:
         body["reply_to"] = {"email": parseaddr(str(reply_to))[1]}
     return body
+
+
+def build_payload(
+    batch: OutgoingBatch,
+    envelopes: Sequence[Envelope],
+    *,
+    marked: MarkedIssue | None = None,
+    sandbox: bool = False,
+) -> dict[str, Any]:
+    """The mail/send body for these envelopes (at most 1000) of the batch, as plain dicts."""
+    marked = marked or mark_issue(batch)
+    people = shared_personalizations(batch, marked.shared, envelopes) if marked.shared else None
+    parts: SharedKeys | MarkedIssue = marked
+    if people is not None and marked.shared is not None:
+        parts = marked.shared
+    else:
+        people = personalizations(batch, marked, envelopes)
+    return {"personalizations": people, **_message(batch, parts, sandbox)}

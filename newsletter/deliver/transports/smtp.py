@@ -5,21 +5,26 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from newsletter.deliver.transports.addresses import wire_address
 from newsletter.deliver.transports.base import (
     DeliveryResult,
     Envelope,
     Outcome,
     OutgoingBatch,
+    Request,
     missing_values,
     recipient_message,
     required_values,
+    send_later,
 )
 from newsletter.errors import ConfigError, DeliveryError, RenderError
 
 _TRUE = {"1", "true", "yes", "on"}
+_NO_UTF8 = "the SMTP server does not offer SMTPUTF8, which it needs"
 
 
 class _Dropped(Exception):
@@ -87,6 +92,7 @@ class SmtpTransport:
 
     name = "smtp"
     max_batch_size = 100
+    idempotent = False
 
     def __init__(
         self,
@@ -115,10 +121,11 @@ class SmtpTransport:
         try:
             for envelope in batch.envelopes:
                 problem = missing_values(required, envelope)
-                if problem or unreachable:
-                    outcome: Outcome = "failed" if problem else "retry"
-                    detail = problem or unreachable or ""
-                    results.append(DeliveryResult(envelope.delivery_id, outcome, detail=detail))
+                if problem:
+                    results.append(DeliveryResult(envelope.delivery_id, "failed", detail=problem))
+                    continue
+                if unreachable:
+                    results.append(DeliveryResult(envelope.delivery_id, "retry", None, unreachable, True))
                     continue
                 result, unreachable = self._deliver(batch, envelope)
                 results.append(result)
@@ -130,21 +137,31 @@ class SmtpTransport:
         """Send one message, reconnecting once if the connection broke before DATA.
 
         The second item names why the server is unreachable, so the rest of the batch is not tried.
+        The address is checked against what the server offers before anything is sent: a non-ASCII
+        local part needs SMTPUTF8 (else the recipient fails with the reason); the domain goes as IDNA.
         """
-        try:
-            message = self.message(batch, envelope)
-        except RenderError as exc:
-            return DeliveryResult(envelope.delivery_id, "failed", detail=str(exc)), None
         sender = batch.publication.sender.email
         reconnected = False
+        ready: tuple[Envelope, EmailMessage, bool] | None = None
         while True:
             try:
                 conn = self._connection()
             except (OSError, smtplib.SMTPException) as exc:
                 detail = f"cannot reach SMTP server {self._where()}: {_text(exc)}"
-                return DeliveryResult(envelope.delivery_id, "retry", detail=detail), detail
+                return DeliveryResult(envelope.delivery_id, "retry", None, detail, True), detail
+            if ready is None:
+                wire = wire_address(
+                    envelope.email, utf8_local_parts=conn.has_extn("smtputf8"), why_not=_NO_UTF8
+                )
+                if wire.refusal:
+                    return DeliveryResult(envelope.delivery_id, "failed", detail=wire.refusal), None
+                on_wire = envelope._replace(email=wire.address)
+                try:
+                    ready = (on_wire, self.message(batch, on_wire), wire.utf8)
+                except RenderError as exc:
+                    return DeliveryResult(envelope.delivery_id, "failed", detail=str(exc)), None
             try:
-                result = _transact(conn, sender, envelope, message)
+                result = _transact(conn, sender, *ready)
             except _Dropped as exc:
                 self.close()
                 if not reconnected:
@@ -182,6 +199,10 @@ class SmtpTransport:
     def _where(self) -> str:
         return f"{self.options.host}:{self.options.port}"
 
+    def prepare_batch(self, batch: OutgoingBatch) -> Request:
+        """Nothing to prepare: the request does all the work."""
+        return send_later(self, batch)
+
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""
         conn, self._conn = self._conn, None
@@ -195,12 +216,16 @@ class SmtpTransport:
             conn.close()
 
 
-def _transact(conn: smtplib.SMTP, sender: str, envelope: Envelope, message: EmailMessage) -> DeliveryResult:
-    """MAIL, RCPT, DATA for one recipient; raises _Dropped if the connection broke before DATA."""
-    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+def _transact(
+    conn: smtplib.SMTP, sender: str, envelope: Envelope, message: EmailMessage, utf8: bool
+) -> DeliveryResult:
+    """MAIL, RCPT, DATA for one recipient (SMTPUTF8 when `utf8`); raises _Dropped if the connection
+    broke before DATA."""
+    data = message.as_bytes(policy=email_policy.SMTPUTF8 if utf8 else message.policy.clone(linesep="\r\n"))
     message_id = message.get("Message-ID")
     try:
-        for code, reply in (conn.mail(sender), conn.rcpt(envelope.email)):
+        mail = conn.mail(sender, ["SMTPUTF8"] if utf8 else ())
+        for code, reply in (mail, conn.rcpt(envelope.email)):
             if code not in (250, 251):
                 _reset(conn)
                 return _refused(envelope, code, reply)
